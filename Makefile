@@ -1,0 +1,46 @@
+# codecprep: the two commands of the README's quick start are `make demo` and `make test`.
+# Both install what is missing (Debian packages, the patched FFmpeg) before they build.
+
+CARGO := scripts/cargo.sh
+DEMO_DIR ?= demo-out
+SAMPLE := $(DEMO_DIR)/sample.mp4
+
+.PHONY: all deps ffmpeg build demo test reference lint bench clean
+
+all: build
+
+deps:
+	scripts/install-deps.sh
+
+ffmpeg: deps
+	ffmpeg/build.sh
+
+build: ffmpeg
+	$(CARGO) build --release --locked
+
+# The reference tool (PyPI codec-video-prep 0.2.5) for differential tests; optional.
+reference:
+	@scripts/reference-env.sh >/dev/null || echo "reference tool unavailable: differential tests will skip"
+
+demo: build
+	@mkdir -p $(DEMO_DIR)
+	scripts/make-sample.sh $(SAMPLE)
+	target/release/codecprep scan $(SAMPLE) --out $(DEMO_DIR)/scan
+	@echo
+	@echo "demo outputs:"
+	@echo "  sample video:      $(SAMPLE)"
+	@echo "  per-frame records: $(DEMO_DIR)/scan/frames.json"
+	@echo "  block bit costs:   $(DEMO_DIR)/scan/cells.npy"
+	@echo "  4x4-cell costs:    $(DEMO_DIR)/scan/sub.npy"
+
+test: build reference
+	CODECPREP_REFERENCE_BIN=$$(scripts/reference-env.sh 2>/dev/null || true) \
+	  $(CARGO) test --release --locked --workspace
+
+lint: ffmpeg
+	cargo fmt --all -- --check
+	$(CARGO) clippy --release --locked --workspace --all-targets -- -D warnings
+
+clean:
+	cargo clean
+	rm -rf $(DEMO_DIR)
