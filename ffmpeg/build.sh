@@ -10,7 +10,7 @@
 #      deb-src entries derived from the machine's apt sources when there are none;
 #   4. the official release tarball (for machines outside Debian).
 # The build lands in $CODECPREP_CACHE (default ~/.cache/codecprep) under a directory keyed by
-# the FFmpeg version and a hash of the patch series, the configure flags and this script, so a
+# the FFmpeg version and a hash of the patch series and the configure flags, so a
 # rerun with nothing changed only checks a stamp file.
 set -euo pipefail
 
@@ -108,7 +108,7 @@ esac
 shopt -s nullglob
 patches=("$here"/patches/*.patch)
 shopt -u nullglob
-key=$( { echo "$version"; printf '%s\n' "${configure_flags[@]}"; cat "${patches[@]}" "$0"; } \
+key=$( { echo "$version"; printf '%s\n' "${configure_flags[@]}"; cat "${patches[@]}"; } \
        | sha256sum | cut -c1-16)
 prefix="$cache/ffmpeg-$version-$key"
 if [ -f "$prefix/.complete" ]; then
@@ -117,6 +117,14 @@ if [ -f "$prefix/.complete" ]; then
 fi
 
 # --- 3. unpack, patch, build ---------------------------------------------------------------
+# One build at a time per cache: parallel callers (make -j, test runners) wait here and then
+# find the finished entry.
+exec 9>"$cache/.build.lock"
+flock 9
+if [ -f "$prefix/.complete" ]; then
+  echo "$prefix"
+  exit 0
+fi
 command -v nasm >/dev/null || die "nasm is missing (scripts/install-deps.sh installs it)"
 work="$cache/build-$version-$key"
 rm -rf "$work" "$prefix"
