@@ -1,0 +1,351 @@
+//! `codecprep scan`: every frame's maps (and optionally pixels) as npy arrays plus a JSON
+//! frame list, streamed to disk so memory does not grow with the video's length.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use codecprep_core::output::{NpyElement, NpyStreamWriter, StagingDir};
+use codecprep_core::{BitcostMap, FrameRecord, Measure, PixelFormat, PixelRequest, Reader};
+use serde::Serialize;
+
+use crate::DecodeArgs;
+use crate::error::CliError;
+
+/// Largest accepted `--size` side: bigger requests are typos that would allocate gigabytes.
+const MAX_OUTPUT_SIDE: u32 = 16384;
+
+#[derive(clap::Args)]
+pub struct ScanArgs {
+    /// Video file (H.264, HEVC or VP9)
+    video: PathBuf,
+    /// Output directory (created if missing)
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    #[command(flatten)]
+    decode: DecodeArgs,
+    /// Also write pixels.npy (uint8, frames x H x W x 3, BGR unless --rgb)
+    #[arg(long)]
+    pixels: bool,
+    /// Pixel output size (0 for a side keeps the decoded size)
+    #[arg(long, value_name = "WxH", requires = "pixels", value_parser = parse_size)]
+    size: Option<(u32, u32)>,
+    /// Write RGB instead of BGR
+    #[arg(long, requires = "pixels")]
+    rgb: bool,
+}
+
+fn parse_size(text: &str) -> Result<(u32, u32), String> {
+    let (w, h) = text
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("expected WxH, got {text:?}"))?;
+    let side = |s: &str| match s.trim().parse::<u32>() {
+        Ok(v) if v <= MAX_OUTPUT_SIDE => Ok(v),
+        _ => Err(format!("{s:?} is not a size in 0..={MAX_OUTPUT_SIDE}")),
+    };
+    Ok((side(w)?, side(h)?))
+}
+
+pub fn run(args: &ScanArgs) -> Result<(), CliError> {
+    let pixels = args.pixels.then(|| {
+        let (width, height) = args.size.unwrap_or((0, 0));
+        PixelRequest {
+            format: if args.rgb {
+                PixelFormat::Rgb
+            } else {
+                PixelFormat::Bgr
+            },
+            width,
+            height,
+        }
+    });
+    let mut reader = Reader::open(&args.video, args.decode.reader_options())?;
+    let staging = StagingDir::create(&args.out, "scan").map_err(CliError::io(&args.out))?;
+    let mut writer = ScanWriter::create(&staging, &args.video)?;
+    let summary = reader.scan(pixels, |record| {
+        writer.write(record)?;
+        Ok::<_, CliError>(ControlFlow::Continue(()))
+    })?;
+    writer.finish()?;
+    staging.commit().map_err(CliError::io(&args.out))?;
+    for warning in summary.trailing_warnings {
+        eprintln!("codecprep: warning: {}: {warning}", args.video.display());
+    }
+    Ok(())
+}
+
+/// The block grid of a map, as recorded per frame in frames.json.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+struct Grid {
+    kind: &'static str,
+    block_size: u32,
+    rows: usize,
+    cols: usize,
+    sub_rows: usize,
+    sub_cols: usize,
+}
+
+impl Grid {
+    fn of(map: &BitcostMap) -> Self {
+        Self {
+            kind: map.codec().grid_kind(),
+            block_size: map.block_size(),
+            rows: map.rows(),
+            cols: map.cols(),
+            sub_rows: map.sub_rows(),
+            sub_cols: map.sub_cols(),
+        }
+    }
+}
+
+/// One element of frames.json.
+#[derive(Serialize)]
+struct FrameEntry<'a> {
+    index: usize,
+    pts_time: Option<f64>,
+    pict_type: char,
+    keyframe: bool,
+    packet_bits: u64,
+    total_bits: i64,
+    grid: Grid,
+    measure: Measure,
+    warnings: &'a [String],
+}
+
+/// The npy writers, created at the first frame when the grid (and picture size) is known;
+/// pixels.npy exists only when pixels were requested.
+struct Arrays {
+    grid: Grid,
+    cells: NpyStreamWriter<i32>,
+    sub: NpyStreamWriter<f32>,
+    /// Picture size and writer, with --pixels.
+    pixels: Option<((u32, u32), NpyStreamWriter<u8>)>,
+}
+
+struct ScanWriter<'a> {
+    staging: &'a StagingDir,
+    video: &'a Path,
+    frames_json: BufWriter<File>,
+    arrays: Option<Arrays>,
+    frames: usize,
+}
+
+impl<'a> ScanWriter<'a> {
+    fn create(staging: &'a StagingDir, video: &'a Path) -> Result<Self, CliError> {
+        let frames_json = File::create(staging.path("frames.json"))
+            .map(BufWriter::new)
+            .and_then(|mut file| file.write_all(b"[").map(|()| file))
+            .map_err(output_error(staging, "frames.json"))?;
+        Ok(Self {
+            staging,
+            video,
+            frames_json,
+            arrays: None,
+            frames: 0,
+        })
+    }
+
+    fn create_arrays(&self, grid: Grid, record: &FrameRecord) -> Result<Arrays, CliError> {
+        let pixels = match &record.pixels {
+            Some(p) => {
+                let shape = [p.height() as usize, p.width() as usize, 3];
+                Some((
+                    (p.width(), p.height()),
+                    create_npy(self.staging, "pixels.npy", &shape)?,
+                ))
+            }
+            None => None,
+        };
+        Ok(Arrays {
+            grid,
+            cells: create_npy(self.staging, "cells.npy", &[grid.rows, grid.cols])?,
+            sub: create_npy(self.staging, "sub.npy", &[grid.sub_rows, grid.sub_cols])?,
+            pixels,
+        })
+    }
+
+    fn write(&mut self, record: FrameRecord) -> Result<(), CliError> {
+        let index = record.index;
+        let map = record.map.as_ref().ok_or_else(|| {
+            CliError::video(
+                self.video,
+                format!("frame {index} carries no bit-cost map (decoder bug?)"),
+            )
+        })?;
+        let grid = Grid::of(map);
+        let arrays = match self.arrays {
+            Some(ref mut arrays) => arrays,
+            None => {
+                let created = self.create_arrays(grid, &record)?;
+                self.arrays.insert(created)
+            }
+        };
+        check_same_grid(self.video, index, arrays.grid, grid)?;
+
+        arrays
+            .cells
+            .append(map.cells())
+            .map_err(output_error(self.staging, "cells.npy"))?;
+        arrays
+            .sub
+            .append(map.sub())
+            .map_err(output_error(self.staging, "sub.npy"))?;
+        if let Some((size, writer)) = &mut arrays.pixels {
+            let pixels = record.pixels.as_ref().ok_or_else(|| {
+                CliError::video(self.video, format!("frame {index} has no pixels"))
+            })?;
+            let new_size = (pixels.width(), pixels.height());
+            if new_size != *size {
+                return Err(CliError::video(
+                    self.video,
+                    format!(
+                        "frame {index} changes the picture size from {}x{} to {}x{} \
+                         (resolution change mid-stream; pass --size to get one size)",
+                        size.0, size.1, new_size.0, new_size.1
+                    ),
+                ));
+            }
+            writer
+                .append(pixels.data())
+                .map_err(output_error(self.staging, "pixels.npy"))?;
+        }
+
+        let entry = FrameEntry {
+            index,
+            pts_time: record.pts_time,
+            pict_type: record.pict_type,
+            keyframe: record.keyframe,
+            packet_bits: record.packet_bits,
+            total_bits: map.total_bits(),
+            grid,
+            measure: map.measure(),
+            warnings: &record.warnings,
+        };
+        let separator: &[u8] = if self.frames == 0 { b"\n  " } else { b",\n  " };
+        self.frames_json
+            .write_all(separator)
+            .and_then(|()| serde_json::to_writer(&mut self.frames_json, &entry).map_err(Into::into))
+            .map_err(output_error(self.staging, "frames.json"))?;
+        self.frames += 1;
+        Ok(())
+    }
+
+    /// Completes every file (final npy shapes, closing bracket) and syncs them to disk.
+    fn finish(mut self) -> Result<(), CliError> {
+        self.frames_json
+            .write_all(b"\n]\n")
+            .and_then(|()| self.frames_json.into_inner().map_err(|e| e.into_error()))
+            .and_then(|file| file.sync_all())
+            .map_err(output_error(self.staging, "frames.json"))?;
+        if let Some(arrays) = self.arrays {
+            let staging = self.staging;
+            let finish = |name: &'static str, result: io::Result<()>| {
+                result.map_err(output_error(staging, name))
+            };
+            finish("cells.npy", arrays.cells.finish())?;
+            finish("sub.npy", arrays.sub.finish())?;
+            if let Some((_, writer)) = arrays.pixels {
+                finish("pixels.npy", writer.finish())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn create_npy<T: NpyElement>(
+    staging: &StagingDir,
+    name: &str,
+    item_shape: &[usize],
+) -> Result<NpyStreamWriter<T>, CliError> {
+    NpyStreamWriter::create(staging.path(name), item_shape).map_err(output_error(staging, name))
+}
+
+/// Errors name the final output file: the staging copy is gone once the scan fails.
+fn output_error(staging: &StagingDir, name: &str) -> impl FnOnce(io::Error) -> CliError {
+    let path = staging.destination().join(name);
+    move |source| CliError::Io { path, source }
+}
+
+fn check_same_grid(video: &Path, index: usize, first: Grid, grid: Grid) -> Result<(), CliError> {
+    if grid == first {
+        return Ok(());
+    }
+    let (what, from, to) = if (grid.sub_rows, grid.sub_cols) == (first.sub_rows, first.sub_cols)
+        || (grid.rows, grid.cols) != (first.rows, first.cols)
+    {
+        ("grid", (first.rows, first.cols), (grid.rows, grid.cols))
+    } else {
+        (
+            "sub-grid",
+            (first.sub_rows, first.sub_cols),
+            (grid.sub_rows, grid.sub_cols),
+        )
+    };
+    Err(CliError::video(
+        video,
+        format!(
+            "frame {index} changes the {what} from {}x{} to {}x{} (resolution change \
+             mid-stream; scan writes one grid per video)",
+            from.0, from.1, to.0, to.1
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid(rows: usize, cols: usize, sub_rows: usize, sub_cols: usize) -> Grid {
+        Grid {
+            kind: "mb",
+            block_size: 16,
+            rows,
+            cols,
+            sub_rows,
+            sub_cols,
+        }
+    }
+
+    #[test]
+    fn sizes_parse_with_limits() {
+        assert_eq!(parse_size("640x360"), Ok((640, 360)));
+        assert_eq!(parse_size("0X48"), Ok((0, 48)));
+        assert!(parse_size("640").is_err());
+        assert!(parse_size("axb").is_err());
+        assert!(parse_size("16385x2").is_err());
+    }
+
+    #[test]
+    fn same_grid_passes() {
+        let g = grid(15, 20, 60, 80);
+        assert!(check_same_grid(Path::new("v.ts"), 3, g, g).is_ok());
+    }
+
+    #[test]
+    fn grid_change_names_frame_and_both_grids() {
+        let err = check_same_grid(
+            Path::new("v.ts"),
+            10,
+            grid(15, 20, 60, 80),
+            grid(9, 11, 36, 44),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("v.ts: frame 10 changes the grid from 15x20 to 9x11 "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn sub_grid_change_is_reported_when_blocks_stay() {
+        let err = check_same_grid(Path::new("v.ts"), 4, grid(3, 5, 12, 20), grid(3, 5, 12, 19))
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("frame 4 changes the sub-grid from 12x20 to 12x19"),
+            "{err}"
+        );
+    }
+}

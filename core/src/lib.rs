@@ -1,0 +1,19 @@
+//! codecprep core: per-block bit cost, frame facts and pixels from compressed video.
+//!
+//! Free of GStreamer; the CLI, the GStreamer plugin and the C API all build on it. FFmpeg is
+//! reached only through the `ffmpeg` module, the one place with `unsafe` code.
+
+#![deny(unsafe_code)]
+
+#[allow(unsafe_code)]
+pub mod ffmpeg;
+pub mod map;
+pub mod output;
+pub mod reader;
+
+pub use ffmpeg::{FfmpegError, PixelFormat, ThreadType};
+pub use map::{BitcostMap, Codec, MapError, Measure};
+pub use reader::{
+    Error, ErrorKind, FrameRecord, PacketInfo, PixelRequest, Pixels, ProbeInfo, Reader,
+    ReaderOptions, ScanSummary, probe,
+};

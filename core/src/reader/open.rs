@@ -1,0 +1,95 @@
+//! Opening a file: clear errors for everything that is not a readable video, and the decoder
+//! configuration the bit-cost contract requires.
+
+use std::ffi::CStr;
+use std::io;
+use std::path::Path;
+
+use super::ReaderOptions;
+use super::error::{Error, ErrorKind};
+use crate::ffmpeg::{self, Decoder, DecoderSetup, InputContext, StreamInfo};
+use crate::map::Measure;
+
+/// Decoder option of the codecprep patch that attaches a map to every frame.
+const EXPORT_BITCOST: &CStr = c"export_bitcost";
+/// Decoder option of the codecprep patch selecting the measure.
+const BITCOST_MEASURE: &CStr = c"bitcost_measure";
+
+/// Opens `path` and selects its video stream, which must be H.264, HEVC or VP9.
+pub(super) fn open_video_input(path: &Path) -> Result<(InputContext, StreamInfo), Error> {
+    let fail = |kind| Error::new(path, kind);
+    ffmpeg::init();
+    // FFmpeg's "No such file or directory" for a path that exists as a directory, or its
+    // generic errors for permissions, are less clear than asking the filesystem first.
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => return Err(fail(ErrorKind::IsDirectory)),
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(fail(ErrorKind::NotFound)),
+        Err(e) => return Err(fail(ErrorKind::Io(e))),
+    }
+    let mut input = InputContext::open(path).map_err(|e| {
+        fail(if e.is_invalid_data() {
+            ErrorKind::NotMedia(e)
+        } else {
+            ErrorKind::Open(e)
+        })
+    })?;
+    input
+        .find_stream_info()
+        .map_err(|e| fail(ErrorKind::StreamInfo(e)))?;
+    let index = input
+        .best_video_stream()
+        .map_err(|e| fail(ErrorKind::StreamInfo(e)))?
+        .ok_or_else(|| fail(ErrorKind::NoVideoStream))?;
+    let stream = input.stream_info(index);
+    // Cover art is one still picture stored as a video stream, not a video.
+    if stream.attached_picture {
+        return Err(fail(ErrorKind::NoVideoStream));
+    }
+    if stream.codec.is_none() {
+        return Err(fail(ErrorKind::UnsupportedCodec(stream.codec_name.clone())));
+    }
+    Ok((input, stream))
+}
+
+/// Creates and opens the patched decoder for `stream` with the bit-cost export switched on.
+pub(super) fn open_decoder(
+    path: &Path,
+    input: &InputContext,
+    stream: &StreamInfo,
+    options: &ReaderOptions,
+) -> Result<Decoder, Error> {
+    let fail = |kind| Error::new(path, kind);
+    let mut setup = DecoderSetup::for_stream(input, stream.index)
+        .map_err(|e| fail(ErrorKind::OutOfMemory(e)))?
+        .ok_or_else(|| fail(ErrorKind::DecoderMissing(stream.codec_name.clone())))?;
+    let name = setup.name();
+    let setup_error = |source| {
+        fail(ErrorKind::DecoderSetup {
+            decoder: name.to_owned(),
+            source,
+        })
+    };
+
+    // A stock FFmpeg would decode fine and silently return no maps: refuse it up front.
+    if !setup.has_private_option(EXPORT_BITCOST) {
+        return Err(fail(ErrorKind::NotPatched(name.to_owned())));
+    }
+    setup
+        .set_private_option(EXPORT_BITCOST, 1)
+        .map_err(setup_error)?;
+    // The reference measure is the decoders' default; only ask for the exact one, so builds
+    // whose decoders lack the option still work with the default.
+    if options.measure == Measure::Exact {
+        if !setup.has_private_option(BITCOST_MEASURE) {
+            return Err(fail(ErrorKind::ExactMeasureUnsupported(name.to_owned())));
+        }
+        setup
+            .set_private_option(BITCOST_MEASURE, i64::from(Measure::Exact.option_value()))
+            .map_err(setup_error)?;
+    }
+    setup.set_threads(options.threads, options.thread_type);
+    setup.set_skip_loop_filter(!options.deblock);
+    setup.set_packet_time_base(stream.time_base);
+    setup.open().map_err(setup_error)
+}

@@ -1,0 +1,228 @@
+//! One pass of demuxing and decoding from the start of the file.
+//!
+//! Frame indices are the running count of frames the decoder outputs (display order, flush
+//! included), never derived from timestamps, so a non-zero start time or missing timestamps
+//! cannot shift them. Damaged input never aborts the pass: problems become warnings on the
+//! next output frame, and a read error ends the input as if the file were truncated there.
+
+use std::ffi::CStr;
+use std::path::{Path, PathBuf};
+
+use super::ReaderOptions;
+use super::error::{Error, ErrorKind};
+use super::open::{open_decoder, open_video_input};
+use super::record::{FrameRecord, PixelRequest, Pixels};
+use crate::ffmpeg::{Decoder, Frame, InputContext, Packet, Received, Scaler, StreamInfo};
+use crate::map::BitcostMap;
+
+/// Frame side-data name under which the patched decoders attach the map.
+const BITCOST_SIDE_DATA: &CStr = c"CodecPrep bit cost";
+
+/// A flushing decoder that keeps failing is given up on after this many errors in a row;
+/// decoders never need more than a handful of calls to return their buffered frames.
+const MAX_ERRORS_WHILE_DRAINING: usize = 32;
+
+pub(super) struct Session {
+    path: PathBuf,
+    input: InputContext,
+    stream: StreamInfo,
+    decoder: Decoder,
+    packet: Packet,
+    /// The packet in `packet` was refused with EAGAIN and must be sent again.
+    packet_pending: bool,
+    packets_read: usize,
+    frame: Frame,
+    scaler: Scaler,
+    draining: bool,
+    finished: bool,
+    frames_output: usize,
+    /// Problems seen since the last output frame.
+    pending_warnings: Vec<String>,
+    /// Warnings belonging to the frame currently in `frame`.
+    frame_warnings: Vec<String>,
+}
+
+impl Session {
+    pub(super) fn open(path: &Path, options: &ReaderOptions) -> Result<Self, Error> {
+        let (input, stream) = open_video_input(path)?;
+        let decoder = open_decoder(path, &input, &stream, options)?;
+        let fail = |e| Error::new(path, ErrorKind::OutOfMemory(e));
+        Ok(Self {
+            path: path.to_path_buf(),
+            input,
+            stream,
+            decoder,
+            packet: Packet::new().map_err(fail)?,
+            packet_pending: false,
+            packets_read: 0,
+            frame: Frame::new().map_err(fail)?,
+            scaler: Scaler::new(),
+            draining: false,
+            finished: false,
+            frames_output: 0,
+            pending_warnings: Vec::new(),
+            frame_warnings: Vec::new(),
+        })
+    }
+
+    pub(super) fn decoder_name(&self) -> &'static str {
+        self.decoder.name()
+    }
+
+    /// Number of frames output so far (the frame count once `next_frame` returned `None`).
+    pub(super) fn frames_output(&self) -> usize {
+        self.frames_output
+    }
+
+    /// Decodes up to the next output frame and returns its index; `None` at the end.
+    pub(super) fn next_frame(&mut self) -> Option<usize> {
+        self.frame_warnings.clear();
+        let mut errors_while_draining = 0;
+        while !self.finished {
+            match self.decoder.receive_frame(&mut self.frame) {
+                Ok(Received::Frame) => {
+                    let index = self.frames_output;
+                    self.frames_output += 1;
+                    self.frame_warnings = std::mem::take(&mut self.pending_warnings);
+                    self.note_frame_problems();
+                    return Some(index);
+                }
+                Ok(Received::Drained) => self.finished = true,
+                // A flushed decoder never asks for input; stop rather than loop.
+                Ok(Received::NeedsInput) if self.draining => self.finished = true,
+                Ok(Received::NeedsInput) => self.feed(),
+                Err(e) => {
+                    self.pending_warnings.push(format!("decoding error: {e}"));
+                    if self.draining {
+                        errors_while_draining += 1;
+                        self.finished = errors_while_draining >= MAX_ERRORS_WHILE_DRAINING;
+                    } else {
+                        self.feed();
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Sends the next packet of the video stream, or starts flushing at the end of input.
+    fn feed(&mut self) {
+        if !self.packet_pending {
+            loop {
+                match self.input.read_packet(&mut self.packet) {
+                    Ok(true) if self.packet.stream_index() == self.stream.index => break,
+                    Ok(true) => continue,
+                    Ok(false) => return self.start_draining(),
+                    Err(e) => {
+                        self.pending_warnings.push(format!(
+                            "reading stopped after packet {}: {e} (treated as the end of a \
+                             truncated file)",
+                            self.packets_read
+                        ));
+                        return self.start_draining();
+                    }
+                }
+            }
+            self.packets_read += 1;
+            if self.packet.is_corrupt() {
+                self.pending_warnings.push(format!(
+                    "packet {} (decode order) is marked corrupt by the demuxer",
+                    self.packets_read - 1
+                ));
+            }
+        }
+        match self.decoder.send_packet(Some(&self.packet)) {
+            Ok(()) => self.packet_pending = false,
+            Err(e) if e.is_again() => self.packet_pending = true,
+            Err(e) => {
+                self.packet_pending = false;
+                self.pending_warnings.push(format!(
+                    "packet {} (decode order) could not be decoded: {e}",
+                    self.packets_read - 1
+                ));
+            }
+        }
+    }
+
+    fn start_draining(&mut self) {
+        self.draining = true;
+        // An error here only means the decoder is already flushing.
+        let _ = self.decoder.send_packet(None);
+    }
+
+    /// Records what the decoder flagged on the current frame.
+    fn note_frame_problems(&mut self) {
+        let reasons = self.frame.decode_error_reasons();
+        if !reasons.is_empty() {
+            self.frame_warnings
+                .push(format!("decoder reported errors: {}", reasons.join(", ")));
+        }
+        if self.frame.is_marked_corrupt() {
+            self.frame_warnings
+                .push("decoder marked the frame as corrupt".to_owned());
+        }
+    }
+
+    /// Builds the record of the frame `next_frame` just returned.
+    pub(super) fn record(
+        &mut self,
+        index: usize,
+        pixels: Option<PixelRequest>,
+    ) -> Result<FrameRecord, Error> {
+        let frame = &self.frame;
+        let map = frame
+            .side_data_named(BITCOST_SIDE_DATA)
+            .map(BitcostMap::parse)
+            .transpose()
+            .map_err(|source| Error::new(&self.path, ErrorKind::InvalidMap { index, source }))?;
+        let start = self.stream.start_time.unwrap_or(0);
+        let pts_time = frame
+            .best_effort_timestamp()
+            .and_then(|ts| self.stream.time_base.seconds(ts.saturating_sub(start)));
+        let pixels = pixels
+            .map(|request| {
+                let width = if request.width == 0 {
+                    frame.width()
+                } else {
+                    request.width
+                };
+                let height = if request.height == 0 {
+                    frame.height()
+                } else {
+                    request.height
+                };
+                self.scaler
+                    .convert(frame, width, height, request.format)
+                    .map(|data| Pixels::new(width, height, request.format, data))
+                    .map_err(|source| Error::new(&self.path, ErrorKind::Pixels { index, source }))
+            })
+            .transpose()?;
+        Ok(FrameRecord {
+            index,
+            pts_time,
+            pict_type: frame.picture_type(),
+            keyframe: frame.is_keyframe(),
+            packet_bits: frame.packet_size().unwrap_or(0) * 8,
+            width: frame.width(),
+            height: frame.height(),
+            map,
+            pixels,
+            warnings: std::mem::take(&mut self.frame_warnings),
+        })
+    }
+
+    /// Warnings raised after the last output frame (e.g. a truncated end).
+    pub(super) fn take_trailing_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.pending_warnings)
+    }
+
+    /// The error for a pass that produced no frame at all.
+    pub(super) fn no_frames_error(&self) -> Error {
+        Error::new(
+            &self.path,
+            ErrorKind::NoFrames {
+                last_warning: self.pending_warnings.last().cloned(),
+            },
+        )
+    }
+}
