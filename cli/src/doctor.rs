@@ -9,9 +9,10 @@ use codecprep_core::ffmpeg;
 /// libavcodec major version of FFmpeg 5.1, which the codecprep patches target.
 const SUPPORTED_AVCODEC_MAJOR: u32 = 59;
 const EXPORT_BITCOST: &CStr = c"export_bitcost";
-const BITCOST_MEASURE: &CStr = c"bitcost_measure";
-/// Decoders codecprep reads; only H.264 must already carry the bit-cost patch.
-const DECODERS: [(&str, bool); 3] = [("h264", true), ("hevc", false), ("vp9", false)];
+/// Options every patched decoder has: the export switch, the measure, the parse-only scan.
+const BITCOST_OPTIONS: [&CStr; 3] = [EXPORT_BITCOST, c"bitcost_measure", c"bitcost_scan"];
+/// Decoders codecprep reads.
+const DECODERS: [&str; 3] = ["h264", "hevc", "vp9"];
 
 struct Check {
     name: String,
@@ -31,11 +32,11 @@ impl Check {
 
 pub fn run() -> ExitCode {
     let mut checks = vec![version_check()];
-    for (decoder, bitcost_required) in DECODERS {
-        checks.extend(decoder_checks(decoder, bitcost_required));
-    }
-    for kind in [ThreadType::Frame, ThreadType::Slice] {
-        checks.push(threading_check("h264", kind));
+    for decoder in DECODERS {
+        checks.extend(decoder_checks(decoder));
+        for kind in [ThreadType::Frame, ThreadType::Slice] {
+            checks.push(threading_check(decoder, kind));
+        }
     }
     for check in &checks {
         let status = if check.ok { "OK" } else { "FAIL" };
@@ -71,8 +72,8 @@ fn version_check() -> Check {
     }
 }
 
-fn decoder_checks(decoder: &str, bitcost_required: bool) -> Vec<Check> {
-    let found = match ffmpeg::decoder_private_options(decoder, &[EXPORT_BITCOST, BITCOST_MEASURE]) {
+fn decoder_checks(decoder: &str) -> Vec<Check> {
+    let found = match ffmpeg::decoder_private_options(decoder, &BITCOST_OPTIONS) {
         Ok(found) => found,
         Err(e) => {
             return vec![Check::new(
@@ -82,35 +83,35 @@ fn decoder_checks(decoder: &str, bitcost_required: bool) -> Vec<Check> {
             )];
         }
     };
-    let Some(options) = found else {
+    let Some(present) = found else {
         return vec![Check::new(
             format!("decoder {decoder}"),
             false,
             "missing from the linked FFmpeg (rebuild with ffmpeg/build.sh)",
         )];
     };
-    let bitcost = match (options[0], options[1]) {
-        (true, true) => Check::new(
+    let missing: Vec<String> = BITCOST_OPTIONS
+        .iter()
+        .zip(&present)
+        .filter(|(_, present)| !**present)
+        .map(|(option, _)| option.to_string_lossy().into_owned())
+        .collect();
+    let bitcost = if missing.is_empty() {
+        Check::new(
             format!("bitcost {decoder}"),
             true,
-            "export_bitcost and bitcost_measure options present",
-        ),
-        (true, false) => Check::new(
-            format!("bitcost {decoder}"),
-            true,
-            "export_bitcost present; no bitcost_measure option, so only the reference measure",
-        ),
-        (false, _) if bitcost_required => Check::new(
+            "export_bitcost, bitcost_measure and bitcost_scan options present",
+        )
+    } else {
+        Check::new(
             format!("bitcost {decoder}"),
             false,
-            "no export_bitcost option: the linked FFmpeg is not patched by codecprep \
-             (rebuild with ffmpeg/build.sh)",
-        ),
-        (false, _) => Check::new(
-            format!("bitcost {decoder}"),
-            true,
-            "bit cost not available yet",
-        ),
+            format!(
+                "no {} option: the linked FFmpeg is not patched by codecprep's current \
+                 series (rebuild with ffmpeg/build.sh)",
+                missing.join(", ")
+            ),
+        )
     };
     vec![
         Check::new(format!("decoder {decoder}"), true, "present"),

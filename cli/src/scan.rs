@@ -7,7 +7,9 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use codecprep_core::output::{NpyElement, NpyStreamWriter, StagingDir};
-use codecprep_core::{BitcostMap, FrameRecord, Measure, PixelFormat, PixelRequest, Reader};
+use codecprep_core::{
+    BitcostMap, FrameRecord, Measure, PixelFormat, PixelRequest, Reader, scan_parallel,
+};
 use serde::Serialize;
 
 use crate::DecodeArgs;
@@ -34,6 +36,16 @@ pub struct ScanArgs {
     /// Write RGB instead of BGR
     #[arg(long, requires = "pixels")]
     rgb: bool,
+    /// Segments of the file (cut at keyframes) scanned in parallel, each with --threads
+    /// decoder threads; default: the number of cores. Maps do not depend on it. With
+    /// --pixels the scan is serial.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    segments: Option<u16>,
+}
+
+/// The default number of parallel segments: one per core.
+fn core_count() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 fn parse_size(text: &str) -> Result<(u32, u32), String> {
@@ -60,13 +72,22 @@ pub fn run(args: &ScanArgs) -> Result<(), CliError> {
             height,
         }
     });
-    let mut reader = Reader::open(&args.video, args.decode.reader_options())?;
+    let options = args.decode.reader_options();
+    // Opening first reports a bad file before anything is created.
+    let mut reader = Reader::open(&args.video, options)?;
     let staging = StagingDir::create(&args.out, "scan").map_err(CliError::io(&args.out))?;
     let mut writer = ScanWriter::create(&staging, &args.video)?;
-    let summary = reader.scan(pixels, |record| {
+    let on_frame = |record| {
         writer.write(record)?;
         Ok::<_, CliError>(ControlFlow::Continue(()))
-    })?;
+    };
+    let segments = args.segments.map_or_else(core_count, usize::from);
+    let summary = if pixels.is_none() && segments > 1 {
+        drop(reader);
+        scan_parallel(&args.video, options, segments, on_frame)?
+    } else {
+        reader.scan(pixels, on_frame)?
+    };
     writer.finish()?;
     staging.commit().map_err(CliError::io(&args.out))?;
     for warning in summary.trailing_warnings {

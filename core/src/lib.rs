@@ -15,5 +15,5 @@ pub use ffmpeg::{FfmpegError, PixelFormat, ThreadType};
 pub use map::{BitcostMap, Codec, MapError, Measure};
 pub use reader::{
     Error, ErrorKind, FrameRecord, PacketInfo, PixelRequest, Pixels, ProbeInfo, Reader,
-    ReaderOptions, ScanSummary, probe,
+    ReaderOptions, ScanSummary, Segment, plan_segments, probe, scan_parallel,
 };

@@ -82,6 +82,17 @@ pub enum ErrorKind {
     OutOfMemory(#[source] FfmpegError),
     #[error("no frame could be decoded{}", last_warning.as_ref().map(|w| format!(" ({w})")).unwrap_or_default())]
     NoFrames { last_warning: Option<String> },
+    #[error("cannot start the decoding threads: {0}")]
+    ThreadPool(String),
+    #[error(
+        "frames {}..{} do not decode as one segment ({decoded} frames came out); scan with one \
+         segment instead",
+        frames.start, frames.end
+    )]
+    SegmentMismatch {
+        frames: std::ops::Range<usize>,
+        decoded: usize,
+    },
     #[error("frame {first_missing} does not exist: the video has {frame_count} frames")]
     FrameOutOfRange {
         first_missing: usize,

@@ -6,16 +6,20 @@
 
 mod error;
 mod open;
+mod parallel;
 mod probe;
 mod record;
+mod segments;
 mod session;
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 pub use error::{Error, ErrorKind, Result};
+pub use parallel::scan_parallel;
 pub use probe::{PacketInfo, ProbeInfo, probe};
 pub use record::{FrameRecord, PixelRequest, Pixels};
+pub use segments::{Segment, plan_segments};
 
 use crate::ffmpeg::ThreadType;
 use crate::map::Measure;
@@ -67,7 +71,7 @@ impl Reader {
     /// non-media files, files without video, unsupported codecs and unpatched FFmpeg builds.
     pub fn open(path: impl AsRef<Path>, options: ReaderOptions) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let session = Session::open(&path, &options)?;
+        let session = Session::open(&path, &options, true)?;
         Ok(Self {
             decoder_name: session.decoder_name(),
             path,
@@ -89,11 +93,13 @@ impl Reader {
         self.decoder_name
     }
 
-    /// A session positioned at the start of the file.
-    fn fresh_session(&mut self) -> Result<Session> {
+    /// A session positioned at the start of the file; `pixels` says whether frames must be
+    /// reconstructed or the decoder may only parse (the maps are the same either way).
+    fn fresh_session(&mut self, pixels: Option<PixelRequest>) -> Result<Session> {
+        let parse_only = pixels.is_none();
         match self.session.take() {
-            Some(session) => Ok(session),
-            None => Session::open(&self.path, &self.options),
+            Some(session) if session.parse_only() == parse_only => Ok(session),
+            _ => Session::open(&self.path, &self.options, parse_only),
         }
     }
 
@@ -107,7 +113,7 @@ impl Reader {
     where
         E: From<Error>,
     {
-        let mut session = self.fresh_session()?;
+        let mut session = self.fresh_session(pixels)?;
         while let Some(index) = session.next_frame() {
             let record = session.record(index, pixels)?;
             if on_frame(record)?.is_break() {
@@ -137,7 +143,7 @@ impl Reader {
         let Some(&last_wanted) = wanted.last() else {
             return Ok(Vec::new());
         };
-        let mut session = self.fresh_session()?;
+        let mut session = self.fresh_session(pixels)?;
         let mut found: Vec<Option<FrameRecord>> = vec![None; wanted.len()];
         while let Some(index) = session.next_frame() {
             if let Ok(slot) = wanted.binary_search(&index) {

@@ -14,6 +14,8 @@ use crate::map::Measure;
 const EXPORT_BITCOST: &CStr = c"export_bitcost";
 /// Decoder option of the codecprep patch selecting the measure.
 const BITCOST_MEASURE: &CStr = c"bitcost_measure";
+/// Decoder option of the codecprep patch that parses without reconstructing pixels.
+const BITCOST_SCAN: &CStr = c"bitcost_scan";
 
 /// Opens `path` and selects its video stream, which must be H.264, HEVC or VP9.
 pub(super) fn open_video_input(path: &Path) -> Result<(InputContext, StreamInfo), Error> {
@@ -53,11 +55,14 @@ pub(super) fn open_video_input(path: &Path) -> Result<(InputContext, StreamInfo)
 }
 
 /// Creates and opens the patched decoder for `stream` with the bit-cost export switched on.
+/// With `parse_only` the decoder only parses the entropy-coded data (the maps are the same,
+/// the frames' pixels are left unwritten), which is much faster.
 pub(super) fn open_decoder(
     path: &Path,
     input: &InputContext,
     stream: &StreamInfo,
     options: &ReaderOptions,
+    parse_only: bool,
 ) -> Result<Decoder, Error> {
     let fail = |kind| Error::new(path, kind);
     let mut setup = DecoderSetup::for_stream(input, stream.index)
@@ -86,6 +91,12 @@ pub(super) fn open_decoder(
         }
         setup
             .set_private_option(BITCOST_MEASURE, i64::from(Measure::Exact.option_value()))
+            .map_err(setup_error)?;
+    }
+    // Builds from before the scan mode still give the same maps, only slower.
+    if parse_only && setup.has_private_option(BITCOST_SCAN) {
+        setup
+            .set_private_option(BITCOST_SCAN, 1)
             .map_err(setup_error)?;
     }
     setup.set_threads(options.threads, options.thread_type);

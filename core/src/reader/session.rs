@@ -6,6 +6,7 @@
 //! next output frame, and a read error ends the input as if the file were truncated there.
 
 use std::ffi::CStr;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use super::ReaderOptions;
@@ -40,12 +41,35 @@ pub(super) struct Session {
     pending_warnings: Vec<String>,
     /// Warnings belonging to the frame currently in `frame`.
     frame_warnings: Vec<String>,
+    /// The decoder parses only: its frames carry maps but no pixels.
+    parse_only: bool,
+    /// Video packets (decode order) to decode; those before are demuxed and dropped, and
+    /// the input ends after the last.
+    packets: Range<usize>,
+    /// Display index of the first frame the decoded packets show.
+    first_frame: usize,
 }
 
 impl Session {
-    pub(super) fn open(path: &Path, options: &ReaderOptions) -> Result<Self, Error> {
+    pub(super) fn open(
+        path: &Path,
+        options: &ReaderOptions,
+        parse_only: bool,
+    ) -> Result<Self, Error> {
+        Self::open_part(path, options, parse_only, 0..usize::MAX, 0)
+    }
+
+    /// A session that decodes only the video packets `packets` (decode order), whose first
+    /// shown frame has display index `first_frame` (see `segments`).
+    pub(super) fn open_part(
+        path: &Path,
+        options: &ReaderOptions,
+        parse_only: bool,
+        packets: Range<usize>,
+        first_frame: usize,
+    ) -> Result<Self, Error> {
         let (input, stream) = open_video_input(path)?;
-        let decoder = open_decoder(path, &input, &stream, options)?;
+        let decoder = open_decoder(path, &input, &stream, options, parse_only)?;
         let fail = |e| Error::new(path, ErrorKind::OutOfMemory(e));
         Ok(Self {
             path: path.to_path_buf(),
@@ -62,7 +86,14 @@ impl Session {
             frames_output: 0,
             pending_warnings: Vec::new(),
             frame_warnings: Vec::new(),
+            parse_only,
+            packets,
+            first_frame,
         })
+    }
+
+    pub(super) fn parse_only(&self) -> bool {
+        self.parse_only
     }
 
     pub(super) fn decoder_name(&self) -> &'static str {
@@ -81,7 +112,7 @@ impl Session {
         while !self.finished {
             match self.decoder.receive_frame(&mut self.frame) {
                 Ok(Received::Frame) => {
-                    let index = self.frames_output;
+                    let index = self.first_frame + self.frames_output;
                     self.frames_output += 1;
                     self.frame_warnings = std::mem::take(&mut self.pending_warnings);
                     self.note_frame_problems();
@@ -110,8 +141,15 @@ impl Session {
         if !self.packet_pending {
             loop {
                 match self.input.read_packet(&mut self.packet) {
-                    Ok(true) if self.packet.stream_index() == self.stream.index => break,
-                    Ok(true) => continue,
+                    Ok(true) if self.packet.stream_index() != self.stream.index => continue,
+                    Ok(true) if self.packets_read < self.packets.start => {
+                        self.packets_read += 1;
+                        continue;
+                    }
+                    Ok(true) if self.packets_read >= self.packets.end => {
+                        return self.start_draining();
+                    }
+                    Ok(true) => break,
                     Ok(false) => return self.start_draining(),
                     Err(e) => {
                         self.pending_warnings.push(format!(

@@ -1,0 +1,150 @@
+//! Splitting a file into independently decodable segments for parallel scans.
+//!
+//! A segment starts at a keyframe packet where decode order and display order split
+//! cleanly: every packet before it in decode order is shown before every packet from it on.
+//! Decoding such a segment on its own (packets before it are demuxed but not decoded) gives
+//! its frames in display order, with the maps a serial scan gives, since maps depend only on
+//! the parse. Open-GOP boundaries (leading pictures shown before their keyframe) are not
+//! clean and are never used. A segment whose decode does not yield exactly its frames is
+//! decoded again from the start of the file (see `Reader::scan_parallel`).
+
+use std::ops::Range;
+
+use super::probe::ProbeInfo;
+
+/// A run of packets (decode order) and the frames (display order) they show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    pub packets: Range<usize>,
+    pub frames: Range<usize>,
+}
+
+/// Cuts the video into segments of about `target_frames` frames at clean keyframes. Returns
+/// a single segment covering everything when the file has no usable cut (no timestamps,
+/// one keyframe, open GOPs only).
+pub fn plan_segments(probe: &ProbeInfo, target_frames: usize) -> Vec<Segment> {
+    let count = probe.packets.len();
+    let whole = vec![Segment {
+        packets: 0..count,
+        frames: 0..count,
+    }];
+    // Display order comes from timestamps; without them a cut could split a B-frame from
+    // the frame it is shown after.
+    if count == 0 || probe.packets.iter().any(|p| p.pts_time.is_none()) {
+        return whole;
+    }
+    let mut display_of_decode = vec![0usize; count];
+    let mut keyframe_at = vec![false; count];
+    for packet in &probe.packets {
+        display_of_decode[packet.decode_index] = packet.index;
+        keyframe_at[packet.decode_index] = packet.keyframe;
+    }
+    // Cut before decode position d when the d packets before it show frames 0..d exactly.
+    let mut cuts = vec![0];
+    let mut max_display_before = 0usize;
+    for d in 1..count {
+        max_display_before = max_display_before.max(display_of_decode[d - 1]);
+        let clean = max_display_before == d - 1;
+        let last_cut = cuts[cuts.len() - 1];
+        if clean && keyframe_at[d] && d - last_cut >= target_frames.max(1) {
+            cuts.push(d);
+        }
+    }
+    cuts.push(count);
+    cuts.windows(2)
+        .map(|w| Segment {
+            packets: w[0]..w[1],
+            frames: w[0]..w[1],
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reader::PacketInfo;
+
+    /// Packets given in decode order as (display index, keyframe).
+    fn probe_of(packets: &[(usize, bool)]) -> ProbeInfo {
+        let mut list: Vec<PacketInfo> = packets
+            .iter()
+            .enumerate()
+            .map(|(decode_index, &(index, keyframe))| PacketInfo {
+                index,
+                decode_index,
+                pts_time: Some(index as f64 / 25.0),
+                size: 100,
+                keyframe,
+                corrupt: false,
+            })
+            .collect();
+        list.sort_by_key(|p| p.index);
+        ProbeInfo {
+            codec: "h264".into(),
+            width: 64,
+            height: 64,
+            fps: 25.0,
+            duration: None,
+            start_time: None,
+            bit_rate: None,
+            frame_count: packets.len(),
+            keyframes: list
+                .iter()
+                .filter(|p| p.keyframe)
+                .map(|p| p.index)
+                .collect(),
+            warnings: Vec::new(),
+            packets: list,
+        }
+    }
+
+    #[test]
+    fn cuts_closed_gops_with_b_frames_at_their_keyframes() {
+        // I0 P3 B1 B2 | I4 P7 B5 B6 | I8 B... in decode order
+        let probe = probe_of(&[
+            (0, true),
+            (3, false),
+            (1, false),
+            (2, false),
+            (4, true),
+            (7, false),
+            (5, false),
+            (6, false),
+            (8, true),
+            (9, false),
+        ]);
+        let segments = plan_segments(&probe, 1);
+        let frames: Vec<_> = segments.iter().map(|s| s.frames.clone()).collect();
+        assert_eq!(frames, vec![0..4, 4..8, 8..10]);
+    }
+
+    #[test]
+    fn never_cuts_before_leading_pictures_of_an_open_gop() {
+        // I0 P2 B1 | I5 (CRA) B3 B4 (leading, shown before it) P6
+        let probe = probe_of(&[
+            (0, true),
+            (2, false),
+            (1, false),
+            (5, true),
+            (3, false),
+            (4, false),
+            (6, false),
+        ]);
+        assert_eq!(plan_segments(&probe, 1).len(), 1);
+    }
+
+    #[test]
+    fn groups_short_gops_up_to_the_target() {
+        let packets: Vec<(usize, bool)> = (0..20).map(|i| (i, i % 2 == 0)).collect();
+        let segments = plan_segments(&probe_of(&packets), 6);
+        let frames: Vec<_> = segments.iter().map(|s| s.frames.clone()).collect();
+        assert_eq!(frames, vec![0..6, 6..12, 12..18, 18..20]);
+    }
+
+    #[test]
+    fn without_timestamps_the_whole_file_is_one_segment() {
+        let mut probe = probe_of(&[(0, true), (1, false), (2, true), (3, false)]);
+        probe.packets[2].pts_time = None;
+        assert_eq!(plan_segments(&probe, 1).len(), 1);
+    }
+}
