@@ -37,6 +37,11 @@ test: build reference
 	CODECPREP_REFERENCE_BIN=$$(scripts/reference-env.sh 2>/dev/null || true) \
 	  $(CARGO) test --release --locked --workspace
 
+# Benchmarks: ratios against the reference tool and FFmpeg, measured in the same run.
+bench: build reference
+	CODECPREP_REFERENCE_BIN=$$(scripts/reference-env.sh 2>/dev/null || true) \
+	  python3 scripts/bench_scan.py target/release/codecprep
+
 lint: ffmpeg
 	cargo fmt --all -- --check
 	$(CARGO) clippy --release --locked --workspace --all-targets -- -D warnings

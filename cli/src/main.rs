@@ -36,6 +36,8 @@ enum Command {
     },
     /// Check the linked FFmpeg: version, decoders, bit-cost patch, threading
     Doctor,
+    /// Sample, score, group and pack frames into canvases (same flags as codec-video-prep)
+    Preinfer(codecprep_cli::preinfer::PreinferArgs),
 }
 
 /// Decoder options shared by the decoding commands.
@@ -89,6 +91,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Scan(args) => scan::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Probe { video } => probe::run(&video).map(|()| ExitCode::SUCCESS),
         Command::Doctor => Ok(doctor::run()),
+        Command::Preinfer(args) => Ok(codecprep_cli::preinfer::run(&args, "codecprep preinfer")),
     }
 }
 

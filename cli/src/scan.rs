@@ -129,6 +129,10 @@ struct FrameEntry<'a> {
     keyframe: bool,
     packet_bits: u64,
     total_bits: i64,
+    /// Entropy-coded data of the frame (slice data or tiles) and its independently started
+    /// parts: `data_bits - total_bits` is the coder's start-up and flush overhead.
+    data_bits: u32,
+    segments: u32,
     grid: Grid,
     measure: Measure,
     warnings: &'a [String],
@@ -239,6 +243,8 @@ impl<'a> ScanWriter<'a> {
             keyframe: record.keyframe,
             packet_bits: record.packet_bits,
             total_bits: map.total_bits(),
+            data_bits: map.data_bits(),
+            segments: map.segments(),
             grid,
             measure: map.measure(),
             warnings: &record.warnings,

@@ -9,6 +9,7 @@
 pub mod ffmpeg;
 pub mod map;
 pub mod output;
+pub mod preinfer;
 pub mod reader;
 
 pub use ffmpeg::{FfmpegError, PixelFormat, ThreadType};

@@ -20,6 +20,8 @@ const MAX_DIMENSION: u32 = 1 << 16;
 
 /// Bit of the header's flags field set for interlaced coding (field pictures or MBAFF).
 const FLAG_INTERLACED: u32 = 1;
+/// Bit of the header's flags field set when the decoder met invalid data in the picture.
+const FLAG_DAMAGED: u32 = 2;
 
 /// Side of one sub-grid cell in pixels.
 pub const SUB_CELL_SIZE: u32 = 4;
@@ -154,6 +156,9 @@ pub struct BitcostMap {
     sub_rows: u32,
     sub_cols: u32,
     interlaced: bool,
+    damaged: bool,
+    data_bits: u32,
+    segments: u32,
     cells: Vec<i32>,
     sub: Vec<f32>,
 }
@@ -171,6 +176,8 @@ struct RawHeader {
     sub_cols: u32,
     sub_rows: u32,
     flags: u32,
+    data_bits: u32,
+    segments: u32,
 }
 
 fn read_u32(bytes: &[u8], offset: usize) -> u32 {
@@ -212,6 +219,8 @@ impl BitcostMap {
             sub_cols: read_u32(bytes, 40),
             sub_rows: read_u32(bytes, 44),
             flags: read_u32(bytes, 48),
+            data_bits: read_u32(bytes, 52),
+            segments: read_u32(bytes, 56),
         };
         let header_size = raw.header_size as usize;
         if header_size < HEADER_SIZE || header_size > bytes.len() {
@@ -301,6 +310,9 @@ impl BitcostMap {
             sub_rows: raw.sub_rows,
             sub_cols: raw.sub_cols,
             interlaced: raw.flags & FLAG_INTERLACED != 0,
+            damaged: raw.flags & FLAG_DAMAGED != 0,
+            data_bits: raw.data_bits,
+            segments: raw.segments,
             cells: Vec::new(),
             sub: Vec::new(),
         })
@@ -308,7 +320,8 @@ impl BitcostMap {
 
     /// Serialises the map in the version-1 layout; `parse(to_bytes())` gives it back.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let flags = if self.interlaced { FLAG_INTERLACED } else { 0 };
+        let flags = if self.interlaced { FLAG_INTERLACED } else { 0 }
+            | if self.damaged { FLAG_DAMAGED } else { 0 };
         let header = [
             MAGIC,
             VERSION,
@@ -323,8 +336,8 @@ impl BitcostMap {
             self.sub_cols,
             self.sub_rows,
             flags,
-            0,
-            0,
+            self.data_bits,
+            self.segments,
             0,
         ];
         let mut out = Vec::with_capacity(HEADER_SIZE + 4 * self.cells.len() + 4 * self.sub.len());
@@ -366,6 +379,20 @@ impl BitcostMap {
     /// Field pictures or MBAFF: rows still count frame rows, but were coded per field.
     pub fn interlaced(&self) -> bool {
         self.interlaced
+    }
+    /// The decoder met invalid data while parsing the picture: blocks after the damage in
+    /// its slice or tile have no cost.
+    pub fn damaged(&self) -> bool {
+        self.damaged
+    }
+    /// Size in bits of the picture's entropy-coded data (slice data after the headers, or
+    /// VP9 tiles); 0 from decoders that do not count it.
+    pub fn data_bits(&self) -> u32 {
+        self.data_bits
+    }
+    /// Separately started arithmetic-coded parts of the picture (slices, WPP rows, tiles).
+    pub fn segments(&self) -> u32 {
+        self.segments
     }
     /// Block costs in bits, row-major, `rows * cols` values.
     pub fn cells(&self) -> &[i32] {

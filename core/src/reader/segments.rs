@@ -1,7 +1,8 @@
 //! Splitting a file into independently decodable segments for parallel scans.
 //!
 //! A segment starts at a keyframe packet where decode order and display order split
-//! cleanly: every packet before it in decode order is shown before every packet from it on.
+//! cleanly: every packet before it in decode order is shown before every packet from it on,
+//! and the keyframe is the first of them shown.
 //! Decoding such a segment on its own (packets before it are demuxed but not decoded) gives
 //! its frames in display order, with the maps a serial scan gives, since maps depend only on
 //! the parse. Open-GOP boundaries (leading pictures shown before their keyframe) are not
@@ -39,12 +40,13 @@ pub fn plan_segments(probe: &ProbeInfo, target_frames: usize) -> Vec<Segment> {
         display_of_decode[packet.decode_index] = packet.index;
         keyframe_at[packet.decode_index] = packet.keyframe;
     }
-    // Cut before decode position d when the d packets before it show frames 0..d exactly.
+    // Cut before decode position d when the d packets before it show frames 0..d exactly
+    // and the keyframe at d is the first frame shown after them (no leading pictures).
     let mut cuts = vec![0];
     let mut max_display_before = 0usize;
     for d in 1..count {
         max_display_before = max_display_before.max(display_of_decode[d - 1]);
-        let clean = max_display_before == d - 1;
+        let clean = max_display_before == d - 1 && display_of_decode[d] == d;
         let last_cut = cuts[cuts.len() - 1];
         if clean && keyframe_at[d] && d - last_cut >= target_frames.max(1) {
             cuts.push(d);
@@ -120,7 +122,7 @@ mod tests {
 
     #[test]
     fn never_cuts_before_leading_pictures_of_an_open_gop() {
-        // I0 P2 B1 | I5 (CRA) B3 B4 (leading, shown before it) P6
+        // I0 P2 B1 | CRA5 B3 B4 (leading: decoded after it, shown before it) P6
         let probe = probe_of(&[
             (0, true),
             (2, false),
@@ -129,6 +131,18 @@ mod tests {
             (3, false),
             (4, false),
             (6, false),
+        ]);
+        assert_eq!(plan_segments(&probe, 1).len(), 1);
+        // I0 B1 B2 P3 | CRA6 B4 B5: the frames before the CRA are complete, but the CRA is
+        // not the first frame shown after them.
+        let probe = probe_of(&[
+            (0, true),
+            (3, false),
+            (1, false),
+            (2, false),
+            (6, true),
+            (4, false),
+            (5, false),
         ]);
         assert_eq!(plan_segments(&probe, 1).len(), 1);
     }

@@ -235,6 +235,14 @@ impl Session {
                     .map_err(|source| Error::new(&self.path, ErrorKind::Pixels { index, source }))
             })
             .transpose()?;
+        let mut warnings = std::mem::take(&mut self.frame_warnings);
+        if map.as_ref().is_some_and(BitcostMap::damaged) {
+            warnings.push(
+                "invalid data in the frame: blocks after the damage in its slice or tile have \
+                 no bit cost"
+                    .to_owned(),
+            );
+        }
         Ok(FrameRecord {
             index,
             pts_time,
@@ -245,7 +253,7 @@ impl Session {
             height: frame.height(),
             map,
             pixels,
-            warnings: std::mem::take(&mut self.frame_warnings),
+            warnings,
         })
     }
 
