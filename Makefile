@@ -35,7 +35,7 @@ demo: build
 
 test: build reference
 	CODECPREP_REFERENCE_BIN=$$(scripts/reference-env.sh 2>/dev/null || true) \
-	  $(CARGO) test --release --locked --workspace
+	  scripts/run-tests.sh
 
 # Benchmarks: ratios against the reference tool and FFmpeg, measured in the same run.
 bench: build reference

@@ -5,6 +5,11 @@
 //! Fixtures are generated with the system ffmpeg (libx264) and cached in target/test-fixtures.
 //! The differential tests need `CODECPREP_REFERENCE_BIN=$(scripts/reference-env.sh)`; without
 //! it they print a skip message and pass.
+//!
+//! PAFF (field pictures) has no fixture: no encoder available here makes them (x264 codes
+//! interlaced content as MBAFF only). The patch supports them: each field's macroblocks are
+//! written into the frame rows of its parity, as FFmpeg numbers them, so the frame's map covers
+//! the whole frame.
 
 mod common;
 
