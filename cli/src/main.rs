@@ -37,7 +37,7 @@ enum Command {
     /// Check the linked FFmpeg: version, decoders, bit-cost patch, threading
     Doctor,
     /// Sample, score, group and pack frames into canvases (same flags as codec-video-prep)
-    Preinfer(codecprep_cli::preinfer::PreinferArgs),
+    Preinfer(Box<codecprep_cli::preinfer::PreinferArgs>),
 }
 
 /// Decoder options shared by the decoding commands.

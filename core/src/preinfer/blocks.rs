@@ -95,7 +95,10 @@ mod tests {
                         s += f64::from(up[y * 84 + x]);
                     }
                 }
-                assert!((f64::from(blocks[bh * 3 + bw]) - s).abs() < 1e-3, "{bh} {bw}");
+                assert!(
+                    (f64::from(blocks[bh * 3 + bw]) - s).abs() < 1e-3,
+                    "{bh} {bw}"
+                );
             }
         }
     }

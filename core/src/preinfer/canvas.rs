@@ -183,9 +183,7 @@ mod tests {
     #[test]
     fn rendering_converts_bgr_to_rgb_and_reports_positions() {
         let g = geom();
-        let frame_a: Vec<u8> = (0..56 * 84)
-            .flat_map(|i| [(i % 251) as u8, 1, 2])
-            .collect();
+        let frame_a: Vec<u8> = (0..56 * 84).flat_map(|i| [(i % 251) as u8, 1, 2]).collect();
         let frame_b = vec![9u8; 56 * 84 * 3];
         let layout = layout_group(
             &[Candidate {

@@ -390,9 +390,15 @@ impl PreinferConfig {
         for (field, value) in [
             ("sample_fps", self.sample_fps),
             ("bitcost_pct", self.bitcost_pct),
-            ("iframe_score_clip_percentile", self.iframe_score_clip_percentile),
+            (
+                "iframe_score_clip_percentile",
+                self.iframe_score_clip_percentile,
+            ),
             ("readiness_sum_threshold", self.readiness_sum_threshold),
-            ("readiness_norm_sum_threshold", self.readiness_norm_sum_threshold),
+            (
+                "readiness_norm_sum_threshold",
+                self.readiness_norm_sum_threshold,
+            ),
             ("readiness_delta_ratio", self.readiness_delta_ratio),
             ("pkt_peak_bin_sec", self.pkt_peak_bin_sec),
             ("pkt_peak_per_sec", self.pkt_peak_per_sec),
@@ -401,7 +407,10 @@ impl PreinferConfig {
             ("video_fps", self.video_fps),
             ("bpppf_clamp_min", self.bpppf_clamp_min),
             ("bpppf_clamp_max", self.bpppf_clamp_max),
-            ("frame_score_norm_floor_ratio", self.frame_score_norm_floor_ratio),
+            (
+                "frame_score_norm_floor_ratio",
+                self.frame_score_norm_floor_ratio,
+            ),
         ] {
             if !value.is_finite() {
                 return refuse(field, format!("must be a finite number (got {value})"));
@@ -489,7 +498,12 @@ mod tests {
         );
         assert_eq!(FrameSamplingMode::PktSizePeak.as_str(), "pkt_size_peak");
         assert_eq!("auto".parse::<BitcostGrid>(), Ok(BitcostGrid::Adaptive));
-        assert!("bogus".parse::<GroupingMode>().unwrap_err().contains("fixed"));
+        assert!(
+            "bogus"
+                .parse::<GroupingMode>()
+                .unwrap_err()
+                .contains("fixed")
+        );
     }
 
     #[test]

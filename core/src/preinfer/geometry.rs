@@ -98,10 +98,7 @@ pub fn smart_resize(
     let f = factor as f64;
     let (hf, wf) = (h as f64, w as f64);
     let area = h * w;
-    let (mut h2, mut w2) = (
-        round_half_even(hf / f) * f,
-        round_half_even(wf / f) * f,
-    );
+    let (mut h2, mut w2) = (round_half_even(hf / f) * f, round_half_even(wf / f) * f);
     if area > max_pixels {
         let beta = (area as f64 / max_pixels as f64).sqrt();
         h2 = (hf / beta / f).floor() * f;

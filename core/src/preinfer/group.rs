@@ -53,7 +53,10 @@ impl ReadinessStats {
             .with("selected_time_bins", self.selected_time_bins)
             .with("selected_time_bin_ratio", self.selected_time_bin_ratio)
             .with("selected_unique_frames", self.selected_unique_frames)
-            .with("selected_unique_frame_ratio", self.selected_unique_frame_ratio)
+            .with(
+                "selected_unique_frame_ratio",
+                self.selected_unique_frame_ratio,
+            )
             .with("block_budget", self.block_budget);
         if let Some(t) = &self.selected_t_rel {
             j.set("selected_t_rel", t.clone());
@@ -73,7 +76,11 @@ pub fn bins_hit(ts: &[usize], edges: &[i64]) -> usize {
     (0..edges.len() - 1)
         .filter(|&i| {
             let lo = edges[i];
-            let hi = if edges[i + 1] <= lo { lo + 1 } else { edges[i + 1] };
+            let hi = if edges[i + 1] <= lo {
+                lo + 1
+            } else {
+                edges[i + 1]
+            };
             ts.iter().any(|&t| (lo..hi).contains(&(t as i64)))
         })
         .count()
@@ -156,7 +163,11 @@ pub fn estimate_threshold(
         .filter(|c| compat == Compat::Reference || c.len() == chunk || full_chunks == 0)
         .map(|c| f64::from(readiness_stats(c, budget, coverage_bins).topk_sum))
         .collect();
-    if sums.is_empty() { 0.0 } else { mean_f64(&sums) }
+    if sums.is_empty() {
+        0.0
+    } else {
+        mean_f64(&sums)
+    }
 }
 
 /// The threshold a mode resolves to; `estimate` is only run when needed.
@@ -426,10 +437,22 @@ mod tests {
         assert_eq!(clamp_bpppf(0.0, 0.015, 0.09), 0.015);
         assert_eq!(norm_factor(0.0), 1.0);
         let est = || 42.0;
-        assert_eq!(resolve_threshold(ThresholdMode::Legacy, 0.0, 1.0, 1.0, est), 42.0);
-        assert_eq!(resolve_threshold(ThresholdMode::Legacy, 7.0, 1.0, 1.0, est), 7.0);
-        assert_eq!(resolve_threshold(ThresholdMode::Auto, 7.0, 1.0, 1.0, est), 42.0);
-        assert_eq!(resolve_threshold(ThresholdMode::Fixed, 0.0, 1.0, 1.0, est), 0.0);
+        assert_eq!(
+            resolve_threshold(ThresholdMode::Legacy, 0.0, 1.0, 1.0, est),
+            42.0
+        );
+        assert_eq!(
+            resolve_threshold(ThresholdMode::Legacy, 7.0, 1.0, 1.0, est),
+            7.0
+        );
+        assert_eq!(
+            resolve_threshold(ThresholdMode::Auto, 7.0, 1.0, 1.0, est),
+            42.0
+        );
+        assert_eq!(
+            resolve_threshold(ThresholdMode::Fixed, 0.0, 1.0, 1.0, est),
+            0.0
+        );
         assert_eq!(
             resolve_threshold(ThresholdMode::ClampedSqrtBpppf, 0.0, 2_250_000.0, 0.5, est),
             1_125_000.0
@@ -482,7 +505,11 @@ mod tests {
         // Threshold 0: ready at min (4 frames); next frame adds the same top-3 -> low gain,
         // included. Groups of 5: [0,5) [5,10); the 1-frame tail is dropped.
         let g = readiness_groups(&s, &params(0.0, Compat::Reference));
-        let bounds: Vec<_> = g.groups.iter().map(|g| (g.start, g.end, g.stop_reason)).collect();
+        let bounds: Vec<_> = g
+            .groups
+            .iter()
+            .map(|g| (g.start, g.end, g.stop_reason))
+            .collect();
         assert_eq!(
             bounds,
             vec![
@@ -498,14 +525,22 @@ mod tests {
         assert!(g.dropped.is_empty());
         // Unreachable threshold: max_group_frames, then tail_flush.
         let g = readiness_groups(&s, &params(1e9, Compat::Reference));
-        let bounds: Vec<_> = g.groups.iter().map(|g| (g.start, g.end, g.stop_reason)).collect();
+        let bounds: Vec<_> = g
+            .groups
+            .iter()
+            .map(|g| (g.start, g.end, g.stop_reason))
+            .collect();
         assert_eq!(
             bounds,
             vec![(0, 6, "max_group_frames"), (6, 11, "tail_flush")]
         );
         // Too short for any group.
         let short: Vec<&[f32]> = s[..3].to_vec();
-        assert!(readiness_groups(&short, &params(0.0, Compat::Reference)).groups.is_empty());
+        assert!(
+            readiness_groups(&short, &params(0.0, Compat::Reference))
+                .groups
+                .is_empty()
+        );
         let g = readiness_groups(&short, &params(0.0, Compat::None));
         assert_eq!((g.groups[0].start, g.groups[0].end), (0, 3));
     }
@@ -536,6 +571,9 @@ mod tests {
         assert_eq!((l.min_frames, l.max_frames), (4, 4));
         let l = group_limits(8, 64, 2.5, 0.0, 4.0);
         assert_eq!((l.min_frames, l.max_frames), (10, 64));
-        assert_eq!(l.debug.get("min_group_source"), Some(&Json::from("seconds")));
+        assert_eq!(
+            l.debug.get("min_group_source"),
+            Some(&Json::from("seconds"))
+        );
     }
 }

@@ -76,18 +76,33 @@ pub fn config_json(c: &PreinferConfig) -> Json {
         .with("bitcost_pct", c.bitcost_pct)
         .with("bitcost_log_scale", c.bitcost_log_scale)
         .with("frame_score_norm_mode", c.frame_score_norm_mode.as_str())
-        .with("frame_score_norm_floor_ratio", c.frame_score_norm_floor_ratio)
-        .with("frame_score_norm_allow_boost", c.frame_score_norm_allow_boost)
+        .with(
+            "frame_score_norm_floor_ratio",
+            c.frame_score_norm_floor_ratio,
+        )
+        .with(
+            "frame_score_norm_allow_boost",
+            c.frame_score_norm_allow_boost,
+        )
         .with("iframe_score_clip_mode", c.iframe_score_clip_mode.as_str())
-        .with("iframe_score_clip_percentile", c.iframe_score_clip_percentile)
+        .with(
+            "iframe_score_clip_percentile",
+            c.iframe_score_clip_percentile,
+        )
         .with("avoid_keyframes", c.avoid_keyframes)
         .with("avoid_keyframe_offset", c.avoid_keyframe_offset)
         .with("canvas_format", c.canvas_format.as_str())
         .with("save_mask_video", c.save_mask_video)
         .with("video_fps", c.video_fps)
         .with("readiness_sum_threshold", c.readiness_sum_threshold)
-        .with("readiness_sum_threshold_mode", c.readiness_sum_threshold_mode.as_str())
-        .with("readiness_norm_sum_threshold", c.readiness_norm_sum_threshold)
+        .with(
+            "readiness_sum_threshold_mode",
+            c.readiness_sum_threshold_mode.as_str(),
+        )
+        .with(
+            "readiness_norm_sum_threshold",
+            c.readiness_norm_sum_threshold,
+        )
         .with("bpppf_clamp_min", c.bpppf_clamp_min)
         .with("bpppf_clamp_max", c.bpppf_clamp_max)
         .with("readiness_coverage_bins", c.readiness_coverage_bins)
@@ -160,7 +175,11 @@ pub fn meta_json(m: &MetaContext<'_>) -> Json {
     let g = m.geom;
     let video = c.video.to_string_lossy().into_owned();
     let hw = |h: usize, w: usize| Json::from(vec![h, w]);
-    let files: Vec<Json> = m.canvas_files.iter().map(|s| Json::from(s.as_str())).collect();
+    let files: Vec<Json> = m
+        .canvas_files
+        .iter()
+        .map(|s| Json::from(s.as_str()))
+        .collect();
     let dropped: Vec<Json> = m
         .dropped
         .iter()
@@ -216,7 +235,10 @@ pub fn meta_json(m: &MetaContext<'_>) -> Json {
             c.readiness_sum_threshold_mode.as_str(),
         )
         .with("readiness_sum_threshold", m.threshold)
-        .with("readiness_norm_sum_threshold", c.readiness_norm_sum_threshold)
+        .with(
+            "readiness_norm_sum_threshold",
+            c.readiness_norm_sum_threshold,
+        )
         .with(
             "readiness_threshold_norm_factor",
             if readiness { m.norm_factor } else { 1.0 },

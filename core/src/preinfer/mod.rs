@@ -267,12 +267,8 @@ pub fn run_preinfer(
             Compat::None => keyframes::true_keyframes(&key_packets),
         };
         keyframes_found = keys.len();
-        let ids = keyframes::avoid_keyframes(
-            &sampling.ids,
-            &keys,
-            total,
-            config.avoid_keyframe_offset,
-        );
+        let ids =
+            keyframes::avoid_keyframes(&sampling.ids, &keys, total, config.avoid_keyframe_offset);
         sampling_debug.set("keyframes_found", keys.len());
         sampling_debug.set("sampled_frames_after_keyframe_shift", ids.len());
         ids
@@ -495,7 +491,8 @@ pub fn run_preinfer(
     }
 
     // Select, pack, write canvases.
-    let mut stage = output::Stage::create(&config.out_dir).map_err(PreinferError::io(&config.out_dir))?;
+    let mut stage =
+        output::Stage::create(&config.out_dir).map_err(PreinferError::io(&config.out_dir))?;
     let format = config.canvas_format;
     let canvas_files: Vec<String> = (0..processed.len() * ipg)
         .map(|i| output::canvas_name(i, format))
@@ -543,8 +540,10 @@ pub fn run_preinfer(
     }
     let save_seconds: f64 = group_outputs.iter().map(|g| g.save_seconds).sum();
     let build = ctx.lap("process_groups_make_canvases");
-    ctx.timings
-        .set("process_groups_make_canvases", (build - save_seconds).max(0.0));
+    ctx.timings.set(
+        "process_groups_make_canvases",
+        (build - save_seconds).max(0.0),
+    );
     ctx.timings.set("stack_canvases", 0.0);
     ctx.timings.set("save_canvases", save_seconds);
     ctx.check()?;
@@ -562,10 +561,8 @@ pub fn run_preinfer(
     output::write_npy(&pos_path, &positions, &[positions.len() / 3, 3])
         .map_err(PreinferError::io(&pos_path))?;
     ctx.lap("save_numpy_outputs");
-    ctx.timings.set(
-        "total_before_meta_write",
-        start.elapsed().as_secs_f64(),
-    );
+    ctx.timings
+        .set("total_before_meta_write", start.elapsed().as_secs_f64());
     ctx.timings.set("total", start.elapsed().as_secs_f64());
     let meta_start = Instant::now();
     let group_timings: Vec<(usize, f64)> = group_outputs
@@ -621,7 +618,9 @@ pub fn run_preinfer(
 
 fn video_facts(video: &Path, info: &reader::ProbeInfo) -> meta::VideoFacts {
     let duration = info.duration.unwrap_or(0.0);
-    let file_bits = std::fs::metadata(video).map(|m| m.len() as f64 * 8.0).unwrap_or(0.0);
+    let file_bits = std::fs::metadata(video)
+        .map(|m| m.len() as f64 * 8.0)
+        .unwrap_or(0.0);
     // What FFmpeg reports as the container bit rate when the container states none.
     let format_bit_rate = if duration > 0.0 {
         (file_bits / duration).trunc()
@@ -686,7 +685,10 @@ fn decode_frames(
         let Some(map) = record.map.as_ref() else {
             return Err(PreinferError::unusable(
                 video,
-                format!("frame {}: the decoder attached no bit-cost map", record.index),
+                format!(
+                    "frame {}: the decoder attached no bit-cost map",
+                    record.index
+                ),
             ));
         };
         let grid = score::cost_grid(map, config.bitcost_grid, config.compat);
@@ -760,10 +762,7 @@ fn process_group(
     );
     let (canvases, positions) = canvas::render_group(&layout, &frames, &frame_ids, inp.geom);
     let save_started = Instant::now();
-    let (w, h) = (
-        inp.geom.wb * inp.geom.patch,
-        inp.geom.hb * inp.geom.patch,
-    );
+    let (w, h) = (inp.geom.wb * inp.geom.patch, inp.geom.hb * inp.geom.patch);
     for (i, rgb) in canvases.iter().enumerate() {
         let path = &inp.paths[first_canvas + i];
         output::write_canvas(path, rgb, w, h, inp.format).map_err(PreinferError::io(path))?;

@@ -141,7 +141,11 @@ pub fn percentile_f32(values: &mut [f32], pct: f64) -> f64 {
         lo_value
     } else {
         // The smallest value above position `lo`.
-        upper.iter().copied().min_by(f32::total_cmp).unwrap_or(lo_value)
+        upper
+            .iter()
+            .copied()
+            .min_by(f32::total_cmp)
+            .unwrap_or(lo_value)
     };
     lerp_f32(lo_value, hi_value, t)
 }
@@ -163,7 +167,11 @@ pub fn weighted_percentile_f32(counted: &mut [(f32, u64)], pct: f64) -> f64 {
                 return value;
             }
         }
-        counted.iter().rev().find(|&&(_, count)| count > 0).map_or(0.0, |&(v, _)| v)
+        counted
+            .iter()
+            .rev()
+            .find(|&&(_, count)| count > 0)
+            .map_or(0.0, |&(v, _)| v)
     };
     lerp_f32(value_at(lo), value_at(hi), t)
 }
@@ -206,14 +214,18 @@ mod tests {
                 .collect()
         };
         for (n, sum, mean) in [
-            (5, 455.71429443359375f32, 91.14286041259766f32),
+            (5, 455.71429443359375f64, 91.14286041259766f64),
             (100, 7007.1435546875, 70.0714340209961),
             (300, 21450.0, 71.5),
             (1000, 71357.140625, 71.35713958740234),
         ] {
             let v = make(n);
-            assert_eq!(pairwise_sum_f32(&v), sum, "sum of {n}");
-            assert_eq!(pairwise_sum_f32(&v) / n as f32, mean, "mean of {n}");
+            assert_eq!(f64::from(pairwise_sum_f32(&v)), sum, "sum of {n}");
+            assert_eq!(
+                f64::from(pairwise_sum_f32(&v) / n as f32),
+                mean,
+                "mean of {n}"
+            );
         }
         let v64: Vec<f64> = make(300).iter().map(|&x| f64::from(x)).collect();
         assert_eq!(pairwise_sum_f64(&v64), 21450.000016838312);

@@ -51,7 +51,8 @@ impl Stage {
             ".codecprep-preinfer-{}-{n}.tmp",
             std::process::id()
         ));
-        let mut stage = Self {
+        // From here on, `drop` removes what this call created if a step fails.
+        let stage = Self {
             destination: destination.to_path_buf(),
             temporary,
             created,
@@ -61,9 +62,7 @@ impl Stage {
         if stage.temporary.exists() {
             fs::remove_dir_all(&stage.temporary)?;
         }
-        // On failure `drop` removes what this call created.
         fs::create_dir(&stage.temporary)?;
-        stage.files.clear();
         Ok(stage)
     }
 
@@ -247,7 +246,10 @@ mod tests {
             let mut stage = Stage::create(&fresh).unwrap();
             write_text(&stage.path("y.txt"), "y").unwrap();
         }
-        assert!(!root.path().join("c").exists(), "created directories are removed");
+        assert!(
+            !root.path().join("c").exists(),
+            "created directories are removed"
+        );
         {
             let mut stage = Stage::create(&dest).unwrap();
             write_text(&stage.path("x.txt"), "new").unwrap();

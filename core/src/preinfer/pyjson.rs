@@ -136,7 +136,9 @@ pub fn python_float_repr(x: f64) -> String {
     }
     // Rust's `{:e}` gives the shortest round-trip digits: "d.ddde<exp>".
     let sci = format!("{x:e}");
-    let (mantissa, exp) = sci.split_once('e').expect("LowerExp always has an exponent");
+    let (mantissa, exp) = sci
+        .split_once('e')
+        .expect("LowerExp always has an exponent");
     let exp: i32 = exp.parse().expect("LowerExp exponent is an integer");
     let negative = mantissa.starts_with('-');
     let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
@@ -297,7 +299,7 @@ mod tests {
         for (value, text) in cases {
             assert_eq!(python_float_repr(value), text, "{value:e}");
         }
-        assert_eq!(Json::from(588.8058471679688f32).to_pretty(), "588.8058471679688");
+        assert_eq!(Json::from(588.805_85_f32).to_pretty(), "588.8058471679688");
     }
 
     #[test]

@@ -77,11 +77,19 @@ pub fn cost_grid(map: &BitcostMap, grid: BitcostGrid, compat: Compat) -> ScoreGr
 pub fn normalize(grid: &mut ScoreGrid, pct: f64, log_scale: bool) {
     for v in grid.values.iter_mut() {
         let positive = v.max(0.0);
-        *v = if log_scale { positive.ln_1p() } else { positive };
+        *v = if log_scale {
+            positive.ln_1p()
+        } else {
+            positive
+        };
     }
     let mut scratch = grid.values.clone();
     let s = percentile_f32(&mut scratch, pct);
-    let s = if s.is_nan() { MIN_SCALE } else { s.max(MIN_SCALE) } as f32;
+    let s = if s.is_nan() {
+        MIN_SCALE
+    } else {
+        s.max(MIN_SCALE)
+    } as f32;
     for v in grid.values.iter_mut() {
         *v = (*v / s).clamp(0.0, 1.0);
     }
@@ -108,7 +116,13 @@ fn nearest_axis(src: usize, dst: usize) -> Vec<u32> {
 
 /// Picture-true mapping of one axis: processed pixel `x < resized` shows source pixel
 /// `(x + 0.5) * picture / resized`, i.e. the cell covering it; padding shows nothing.
-fn cropped_axis(cells: usize, cell_px: usize, picture: usize, resized: usize, dst: usize) -> Vec<u32> {
+fn cropped_axis(
+    cells: usize,
+    cell_px: usize,
+    picture: usize,
+    resized: usize,
+    dst: usize,
+) -> Vec<u32> {
     (0..dst)
         .map(|x| {
             if x >= resized {
@@ -296,7 +310,10 @@ pub fn frame_mean_floor(
         .with("allow_boost", allow_boost)
         .with("reference_mean", median)
         .with("floor", floor)
-        .with("scaled_frames", scales.iter().filter(|&&s| s != 1.0).count());
+        .with(
+            "scaled_frames",
+            scales.iter().filter(|&&s| s != 1.0).count(),
+        );
     (scales, debug)
 }
 
@@ -356,9 +373,8 @@ pub fn frame_is_bad(bgr: &[u8]) -> bool {
             .iter()
             .all(|c| std(c) <= 4.0 && c.max - c.min <= 12);
     let green_corrupt = green as f64 / nf >= 0.35;
-    let green_dominant = mean(&g) > 120.0
-        && mean(&g) - mean(&r).max(mean(&b)) > 80.0
-        && std(&g) < 50.0;
+    let green_dominant =
+        mean(&g) > 120.0 && mean(&g) - mean(&r).max(mean(&b)) > 80.0 && std(&g) < 50.0;
     black || solid || green_corrupt || green_dominant
 }
 
@@ -459,7 +475,10 @@ mod tests {
         assert_eq!(out.debug.get("cap"), Some(&Json::Float(f64::from(0.4f32))));
         assert_eq!(grids[0].values, vec![0.4, 0.4]);
         // Each cell covers 28 x 14 pixels.
-        assert_eq!(out.debug.get("changed_pixels"), Some(&Json::Int(2 * 28 * 14)));
+        assert_eq!(
+            out.debug.get("changed_pixels"),
+            Some(&Json::Int(2 * 28 * 14))
+        );
         // Only I frames: nothing happens.
         let out = clip_iframes(&mut grids[..1], &maps[..1], &[true], 95.0);
         assert_eq!(out.debug.get("applied"), Some(&Json::Bool(false)));
@@ -471,11 +490,11 @@ mod tests {
         assert!(frame_is_bad(&frame(&|_| [0, 0, 0])));
         assert!(frame_is_bad(&frame(&|i| [(i % 3) as u8 + 5, 5, 5])));
         assert!(frame_is_bad(&frame(&|_| [128, 128, 128])));
-        assert!(frame_is_bad(&frame(&|i| if i % 2 == 0 { [20, 200, 20] } else { [
-            (i % 256) as u8,
-            (i * 7 % 256) as u8,
-            (i * 13 % 256) as u8
-        ] })));
+        assert!(frame_is_bad(&frame(&|i| if i % 2 == 0 {
+            [20, 200, 20]
+        } else {
+            [(i % 256) as u8, (i * 7 % 256) as u8, (i * 13 % 256) as u8]
+        })));
         assert!(frame_is_bad(&frame(&|i| [10, 150 + (i % 40) as u8, 20])));
         assert!(!frame_is_bad(&frame(&|i| [
             (i % 256) as u8,

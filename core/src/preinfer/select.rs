@@ -52,10 +52,7 @@ pub fn selected_sum(selected: &[Candidate], all_taken: bool) -> f32 {
 
 /// The candidates of a group window: every block of every position `t >= 1` whose frame
 /// passes `include`, in natural order.
-pub fn window_candidates(
-    window: &[&[f32]],
-    include: impl Fn(usize) -> bool,
-) -> Vec<Candidate> {
+pub fn window_candidates(window: &[&[f32]], include: impl Fn(usize) -> bool) -> Vec<Candidate> {
     let mut out = Vec::with_capacity(window.iter().skip(1).map(|s| s.len()).sum());
     for (t, scores) in window.iter().enumerate().skip(1) {
         if !include(t) {

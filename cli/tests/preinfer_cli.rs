@@ -1,0 +1,465 @@
+//! `codec-video-prep` / `cv-preinfer` / `codecprep preinfer` without the reference tool:
+//! outputs, modes the reference gets wrong, `--compat none` corrections, bad input.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ndarray::{Array1, Array2, Array3};
+use serde_json::Value;
+
+/// A small H.264 clip (B-frames) of `frames` frames, cached.
+fn clip(frames: u32) -> PathBuf {
+    let path = common::fixture_dir().join(format!("preinfer-cli-h264-{frames}-v1.mp4"));
+    if path.is_file() {
+        return path;
+    }
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = common::fixture_dir().join(format!(
+        ".tmp-preinfer-cli-{}-{n}-{frames}.mp4",
+        std::process::id()
+    ));
+    let out = common::ffmpeg([
+        "-v",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25",
+        "-f",
+        "lavfi",
+        "-i",
+        "mandelbrot=size=96x96:rate=25",
+        "-filter_complex",
+        "[0][1]overlay=x='mod(t*106,224)':y='48+36*sin(t*4)',format=yuv420p",
+        "-frames:v",
+        &frames.to_string(),
+        "-an",
+        "-c:v",
+        "libx264",
+        "-g",
+        "48",
+        "-crf",
+        "26",
+        "-bf",
+        "3",
+        tmp.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    std::fs::rename(&tmp, &path).unwrap();
+    path
+}
+
+fn bin(name: &str) -> &'static str {
+    match name {
+        "codec-video-prep" => env!("CARGO_BIN_EXE_codec-video-prep"),
+        "cv-preinfer" => env!("CARGO_BIN_EXE_cv-preinfer"),
+        _ => env!("CARGO_BIN_EXE_codecprep"),
+    }
+}
+
+fn run(program: &str, args: &[&str]) -> common::Output {
+    let mut cmd = Command::new(bin(program));
+    if program == "codecprep" {
+        cmd.arg("preinfer");
+    }
+    cmd.args(args);
+    let out = common::run_with_timeout(&mut cmd, common::CLI_TIMEOUT);
+    assert!(!out.timed_out, "{} timed out", out.command);
+    assert_ne!(
+        out.code,
+        Some(101),
+        "panic: {}\n{}",
+        out.command,
+        out.stderr
+    );
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    out
+}
+
+fn prep(video: &Path, out: &Path, extra: &[&str]) -> common::Output {
+    let mut args = vec![
+        "--video".to_owned(),
+        video.to_string_lossy().into_owned(),
+        "--out_dir".to_owned(),
+        out.to_string_lossy().into_owned(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    run("codec-video-prep", &refs)
+}
+
+fn meta(dir: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(dir.join("meta.json")).unwrap()).unwrap()
+}
+
+fn group_bounds(m: &Value) -> Vec<(u64, u64, String)> {
+    m["group_specs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["start"].as_u64().unwrap(),
+                g["end"].as_u64().unwrap(),
+                g["stop_reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Entries of a directory (names), sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn default_run_writes_the_reference_outputs() {
+    let video = clip(60);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = prep(&video, &out, &[]);
+    o.expect_success();
+    let stdout = o.stdout_str();
+    let (line, json) = stdout.split_once('\n').unwrap();
+    assert!(line.starts_with("[timing] total="), "{line}");
+    assert!(line.contains(" cv_reader=") && line.contains(" canvas_save="));
+    let record: Value = serde_json::from_str(json).unwrap();
+    assert_eq!(
+        record["meta_path"],
+        out.join("meta.json").to_string_lossy().as_ref()
+    );
+    assert!(record["timings"]["total"].as_f64().unwrap() > 0.0);
+
+    let m = meta(&out);
+    // 1024 samples of a 60-frame video: every frame once (keyframes re-enter).
+    let ids: Array1<i32> = common::read_npy(&out.join("frame_ids.npy"));
+    assert_eq!(ids.to_vec(), (0..60).collect::<Vec<i32>>());
+    assert_eq!(m["sampled_frames"], 60);
+    assert_eq!(m["processed_hw"], serde_json::json!([252, 308]));
+    assert_eq!(m["decode_backend"], "cv_reader_pixels");
+    let total_images = m["total_images"].as_u64().unwrap() as usize;
+    assert_eq!(total_images, 4 * m["num_groups"].as_u64().unwrap() as usize);
+    let pos: Array2<i32> = common::read_npy(&out.join("src_patch_position.npy"));
+    assert_eq!(pos.shape(), &[total_images * 396, 3]);
+    // The anchor canvas of group 0 is frame ids[start] in place.
+    assert_eq!(pos.row(0).to_vec(), vec![0, 0, 0]);
+    assert_eq!(pos.row(395).to_vec(), vec![0, 17, 21]);
+    let names = listing(&out);
+    assert_eq!(names.len(), total_images + 3, "{names:?}");
+    assert!(
+        names.iter().all(|n| !n.starts_with('.')),
+        "staging left: {names:?}"
+    );
+    let img = image::open(out.join("canvas_000.jpg")).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (308, 252));
+    // Keys in the reference's order, codecprep's additions at the end.
+    let text = std::fs::read_to_string(out.join("meta.json")).unwrap();
+    let keys: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("  \""))
+        .filter_map(|l| l.split_once('"').map(|(k, _)| k))
+        .collect();
+    assert_eq!(
+        &keys[..4],
+        &["video", "video_hash", "codec_selector_version", "config"]
+    );
+    assert_eq!(
+        &keys[keys.len() - 6..],
+        &[
+            "groups",
+            "timing_sec",
+            "group_processing_timing_sec",
+            "timings",
+            "dropped_frames",
+            "codecprep"
+        ]
+    );
+}
+
+#[test]
+fn aliases_json_quiet_and_npy_canvases() {
+    let video = clip(60);
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let v = video.to_string_lossy().into_owned();
+    let o = run(
+        "cv-preinfer",
+        &[
+            "--video",
+            &v,
+            "--out_dir",
+            a.to_str().unwrap(),
+            "--json",
+            "--canvas_format",
+            "npy",
+        ],
+    );
+    o.expect_success();
+    let record: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let files = record["canvas_files"].as_array().unwrap();
+    assert_eq!(files[0], "canvas_000.npy");
+    let canvas: Array3<u8> = common::read_npy(&a.join("canvas_000.npy"));
+    assert_eq!(canvas.shape(), &[252, 308, 3]);
+
+    let b = dir.path().join("b");
+    let o = run(
+        "codecprep",
+        &[
+            "--video",
+            &v,
+            "--out_dir",
+            b.to_str().unwrap(),
+            "--quiet",
+            "--canvas_format",
+            "npy",
+        ],
+    );
+    o.expect_success();
+    assert!(o.stdout.is_empty());
+    // Same job, same outputs.
+    for name in ["frame_ids.npy", "src_patch_position.npy", "canvas_003.npy"] {
+        assert_eq!(
+            std::fs::read(a.join(name)).unwrap(),
+            std::fs::read(b.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn sampling_modes_the_reference_lacks_or_gets_wrong() {
+    let video = clip(90);
+    let dir = tempfile::tempdir().unwrap();
+    let ids_of = |mode: &str| -> Vec<i32> {
+        let out = dir.path().join(mode);
+        prep(
+            &video,
+            &out,
+            &[
+                "--frame_sampling_mode",
+                mode,
+                "--canvas_format",
+                "png",
+                "--compat",
+                "none",
+            ],
+        )
+        .expect_success();
+        let ids: Array1<i32> = common::read_npy(&out.join("frame_ids.npy"));
+        ids.to_vec()
+    };
+    let fps = ids_of("fps");
+    let peak = ids_of("pkt_peak");
+    let size_peak = ids_of("pkt_size_peak");
+    // pkt_peak is real packet-peak sampling (the reference silently did fps sampling).
+    assert_eq!(peak, size_peak);
+    assert_ne!(peak, fps);
+    let both = ids_of("fps_plus_pkt_size_peak");
+    assert!(both.len() >= fps.len());
+    let all = ids_of("all_frames");
+    assert_eq!(all, (0..90).collect::<Vec<i32>>());
+}
+
+#[test]
+fn yaml_config_with_flag_override() {
+    let video = clip(60);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let yaml = dir.path().join("job.yaml");
+    std::fs::write(
+        &yaml,
+        format!(
+            "video: {}\nout_dir: {}\ngrouping_mode: fixed\ngroup_size: 10\ncanvas_format: png\n",
+            video.display(),
+            out.display()
+        ),
+    )
+    .unwrap();
+    run(
+        "codec-video-prep",
+        &[
+            "--config",
+            yaml.to_str().unwrap(),
+            "--group_size",
+            "20",
+            "--quiet",
+        ],
+    )
+    .expect_success();
+    let m = meta(&out);
+    assert_eq!(m["grouping_mode"], "fixed");
+    assert_eq!(m["num_groups"], 3);
+    assert_eq!(m["canvas_files"][0], "canvas_000.png");
+}
+
+#[test]
+fn compat_none_keeps_the_readiness_tail_and_short_videos() {
+    let video = clip(60);
+    let dir = tempfile::tempdir().unwrap();
+    // min 8 frames, max 9: the groups leave a tail the reference drops.
+    let args = [
+        "--min_group_frames",
+        "8",
+        "--max_group_frames",
+        "9",
+        "--canvas_format",
+        "png",
+    ];
+    let r = dir.path().join("reference");
+    prep(&video, &r, &args).expect_success();
+    let rm = meta(&r);
+    let last_end = group_bounds(&rm).last().unwrap().1;
+    let dropped = rm["dropped_frames"].as_array().unwrap();
+    if last_end < 60 {
+        assert_eq!(dropped.len(), 1, "the dropped tail is reported");
+        assert_eq!(dropped[0]["end"], 60);
+        assert_eq!(dropped[0]["start"], last_end);
+    }
+    let n = dir.path().join("none");
+    let mut none_args = args.to_vec();
+    none_args.extend(["--compat", "none"]);
+    prep(&video, &n, &none_args).expect_success();
+    let nm = meta(&n);
+    assert_eq!(group_bounds(&nm).last().unwrap().1, 60, "tail merged");
+    assert!(nm["dropped_frames"].as_array().unwrap().is_empty());
+    assert_eq!(nm["codecprep"]["compat"], "none");
+
+    // 6 frames: no group of 8 frames; the reference fails, compat none makes one group.
+    let short = clip(6);
+    let r = dir.path().join("short-ref");
+    let o = prep(&short, &r, &[]);
+    assert_eq!(o.code, Some(1));
+    assert!(o.stderr.contains("no canvases produced"), "{}", o.stderr);
+    assert_eq!(o.stderr.trim().lines().count(), 1);
+    assert!(!r.exists(), "nothing written for a failed run");
+    let n = dir.path().join("short-none");
+    prep(&short, &n, &["--compat", "none"]).expect_success();
+    assert_eq!(
+        group_bounds(&meta(&n)),
+        vec![(0, 6, "tail_flush".to_owned())]
+    );
+    // Fixed groups of 3: the reference skips groups under 4 frames.
+    let f = dir.path().join("fixed3");
+    let o = prep(
+        &video,
+        &f,
+        &["--grouping_mode", "fixed", "--group_size", "3"],
+    );
+    assert_eq!(o.code, Some(1));
+    let f = dir.path().join("fixed3-none");
+    prep(
+        &video,
+        &f,
+        &[
+            "--grouping_mode",
+            "fixed",
+            "--group_size",
+            "3",
+            "--compat",
+            "none",
+        ],
+    )
+    .expect_success();
+    assert_eq!(meta(&f)["num_groups"], 20);
+}
+
+#[test]
+fn compat_none_changes_scores_not_the_job() {
+    let video = clip(60);
+    let dir = tempfile::tempdir().unwrap();
+    let (r, n) = (dir.path().join("r"), dir.path().join("n"));
+    prep(&video, &r, &["--canvas_format", "png"]).expect_success();
+    prep(&video, &n, &["--canvas_format", "png", "--compat", "none"]).expect_success();
+    let (rm, nm) = (meta(&r), meta(&n));
+    assert_eq!(rm["sampled_frames"], nm["sampled_frames"]);
+    assert_eq!(rm["processed_hw"], nm["processed_hw"]);
+    // Without the zero padding column, the right-most blocks score more.
+    let threshold = |m: &Value| m["readiness_sum_threshold"].as_f64().unwrap();
+    assert_ne!(threshold(&rm), threshold(&nm));
+}
+
+#[test]
+fn bad_inputs_fail_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["missing", "empty", "text", "audio_only", "mpeg4"] {
+        let video = common::bad_input(name);
+        let out = dir.path().join(name);
+        let o = prep(&video, &out, &[]);
+        assert_eq!(o.code, Some(1), "{name}: {}", o.stderr);
+        let lines: Vec<&str> = o.stderr.trim().lines().collect();
+        assert_eq!(lines.len(), 1, "{name}: {}", o.stderr);
+        assert!(
+            lines[0].starts_with("codec-video-prep: error: "),
+            "{}",
+            lines[0]
+        );
+        let file_name = video.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(lines[0].contains(&file_name), "{name}: {}", lines[0]);
+        assert!(!out.exists(), "{name}: out_dir created");
+    }
+}
+
+#[test]
+fn bad_numbers_and_unwritable_out_dir() {
+    let video = clip(60);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    for (flag, value) in [
+        ("--num_sampled_frames", "0"),
+        ("--images_per_group", "0"),
+        ("--group_size", "-1"),
+        ("--thread_count", "-2"),
+        ("--bitcost_pct", "120"),
+    ] {
+        let o = prep(&video, &out, &[flag, value]);
+        assert_eq!(o.code, Some(2), "{flag} {value}: {}", o.stderr);
+        assert!(o.stderr.contains(flag), "{flag}: {}", o.stderr);
+        assert!(!out.exists());
+    }
+    let o = prep(&video, &out, &["--grouping_mode", "sideways"]);
+    assert_eq!(o.code, Some(2));
+    // The reference clamps these.
+    prep(
+        &video,
+        &out,
+        &[
+            "--patch",
+            "0",
+            "--block_size",
+            "-3",
+            "--max_pixels",
+            "3136",
+            "--quiet",
+            "--grouping_mode",
+            "fixed",
+            "--group_size",
+            "8",
+            "--num_sampled_frames",
+            "8",
+        ],
+    )
+    .expect_success();
+    assert_eq!(meta(&out)["patch"], 1);
+
+    let file = dir.path().join("file");
+    std::fs::write(&file, b"x").unwrap();
+    let under_file = file.join("out");
+    let o = prep(&video, &under_file, &[]);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert!(
+        o.stderr.contains(&*under_file.to_string_lossy()),
+        "{}",
+        o.stderr
+    );
+}
