@@ -105,22 +105,27 @@ case "$source_path" in
 esac
 [[ "$version" == 5.1* ]] || die "$source_path is FFmpeg '$version', codecprep needs 5.1.x"
 
-shopt -s nullglob
-patches=("$here"/patches/*.patch)
-shopt -u nullglob
-key=$( { echo "$version"; printf '%s\n' "${configure_flags[@]}"; cat "${patches[@]}"; } \
-       | sha256sum | cut -c1-16)
-prefix="$cache/ffmpeg-$version-$key"
+# Sets patches, key and prefix from the patch series as it is now.
+locate_prefix() {
+  shopt -s nullglob
+  patches=("$here"/patches/*.patch)
+  shopt -u nullglob
+  key=$( { echo "$version"; printf '%s\n' "${configure_flags[@]}"; cat "${patches[@]}"; } \
+         | sha256sum | cut -c1-16)
+  prefix="$cache/ffmpeg-$version-$key"
+}
+locate_prefix
 if [ -f "$prefix/.complete" ]; then
   echo "$prefix"
   exit 0
 fi
 
 # --- 3. unpack, patch, build ---------------------------------------------------------------
-# One build at a time per cache: parallel callers (make -j, test runners) wait here and then
-# find the finished entry.
+# One build at a time per cache: parallel callers (make -j, test runners) wait here, then look
+# again (the patches may have changed meanwhile) and find the finished entry.
 exec 9>"$cache/.build.lock"
 flock 9
+locate_prefix
 if [ -f "$prefix/.complete" ]; then
   echo "$prefix"
   exit 0
