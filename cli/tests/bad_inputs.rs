@@ -305,3 +305,22 @@ fn truncated_faststart_keeps_the_decodable_frames() {
         "truncated_faststart: no frame carries a warning"
     );
 }
+
+#[test]
+fn errors_name_the_cause() {
+    for (name, cause) in [
+        ("missing", "no such file"),
+        ("text", "not a media file"),
+        ("truncated", "without its index"),
+        ("audio_only", "no video stream"),
+        ("mpeg4", "codec mpeg4 is not supported"),
+    ] {
+        let video = bad_input(name);
+        let out = codecprep(["probe".as_ref(), video.as_os_str()]);
+        assert!(
+            out.stderr.contains(cause),
+            "{name}: the error does not say {cause:?}: {}",
+            out.stderr
+        );
+    }
+}

@@ -43,6 +43,11 @@ pub enum ErrorKind {
     Io(#[source] std::io::Error),
     #[error("not a media file FFmpeg can read ({0})")]
     NotMedia(#[source] FfmpegError),
+    #[error(
+        "an MP4/MOV file without its index (the moov box is missing or cut off: an \
+         unfinished recording or an incomplete copy?)"
+    )]
+    Mp4WithoutIndex,
     #[error("cannot open: {0}")]
     Open(#[source] FfmpegError),
     #[error("cannot read the stream parameters: {0}")]

@@ -30,10 +30,12 @@ pub(super) fn open_video_input(path: &Path) -> Result<(InputContext, StreamInfo)
         Err(e) => return Err(fail(ErrorKind::Io(e))),
     }
     let mut input = InputContext::open(path).map_err(|e| {
-        fail(if e.is_invalid_data() {
-            ErrorKind::NotMedia(e)
-        } else {
+        fail(if !e.is_invalid_data() {
             ErrorKind::Open(e)
+        } else if starts_like_mp4(path) {
+            ErrorKind::Mp4WithoutIndex
+        } else {
+            ErrorKind::NotMedia(e)
         })
     })?;
     input
@@ -52,6 +54,15 @@ pub(super) fn open_video_input(path: &Path) -> Result<(InputContext, StreamInfo)
         return Err(fail(ErrorKind::UnsupportedCodec(stream.codec_name.clone())));
     }
     Ok((input, stream))
+}
+
+/// Whether the file begins with an ISO-BMFF `ftyp` box, i.e. is an MP4/MOV that FFmpeg
+/// could not read: then its index is what is missing.
+fn starts_like_mp4(path: &Path) -> bool {
+    let mut head = [0u8; 8];
+    std::fs::File::open(path)
+        .and_then(|mut f| io::Read::read_exact(&mut f, &mut head))
+        .is_ok_and(|()| &head[4..8] == b"ftyp")
 }
 
 /// Creates and opens the patched decoder for `stream` with the bit-cost export switched on.
