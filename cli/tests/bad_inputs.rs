@@ -304,6 +304,13 @@ fn truncated_faststart_keeps_the_decodable_frames() {
         !warned.is_empty(),
         "truncated_faststart: no frame carries a warning"
     );
+    let says_truncated = frames
+        .iter()
+        .any(|f| f["warnings"].to_string().contains("truncated"));
+    assert!(
+        says_truncated,
+        "truncated_faststart: no warning says that the file is cut short"
+    );
 }
 
 #[test]

@@ -57,6 +57,8 @@ pub(crate) struct StreamInfo {
     pub bit_rate: Option<u64>,
     /// Cover art: a single picture stored as a video stream.
     pub attached_picture: bool,
+    /// Frames the container's index lists (MP4 sample tables), if it has one.
+    pub indexed_frames: Option<u64>,
 }
 
 pub(crate) struct InputContext {
@@ -153,6 +155,7 @@ impl InputContext {
                 duration: timestamp((*st).duration).filter(|&d| d > 0),
                 bit_rate: u64::try_from((*par).bit_rate).ok().filter(|&b| b > 0),
                 attached_picture: (*st).disposition & ff::AV_DISPOSITION_ATTACHED_PIC != 0,
+                indexed_frames: u64::try_from((*st).nb_frames).ok().filter(|&n| n > 0),
             }
         }
     }

@@ -150,7 +150,10 @@ impl Session {
                         return self.start_draining();
                     }
                     Ok(true) => break,
-                    Ok(false) => return self.start_draining(),
+                    Ok(false) => {
+                        self.note_missing_packets();
+                        return self.start_draining();
+                    }
                     Err(e) => {
                         self.pending_warnings.push(format!(
                             "reading stopped after packet {}: {e} (treated as the end of a \
@@ -177,6 +180,20 @@ impl Session {
                 self.pending_warnings.push(format!(
                     "packet {} (decode order) could not be decoded: {e}",
                     self.packets_read - 1
+                ));
+            }
+        }
+    }
+
+    /// At the end of the file: a container index that lists more frames than the file holds
+    /// means the file was cut short, which the demuxer does not report by itself.
+    fn note_missing_packets(&mut self) {
+        if let Some(indexed) = self.stream.indexed_frames {
+            let read = self.packets_read as u64;
+            if read < indexed {
+                self.pending_warnings.push(format!(
+                    "the file ends after {read} of the {indexed} frames its index lists \
+                     (truncated?)"
                 ));
             }
         }
