@@ -87,8 +87,6 @@ pub enum ErrorKind {
     OutOfMemory(#[source] FfmpegError),
     #[error("no frame could be decoded{}", last_warning.as_ref().map(|w| format!(" ({w})")).unwrap_or_default())]
     NoFrames { last_warning: Option<String> },
-    #[error("cannot start the decoding threads: {0}")]
-    ThreadPool(String),
     #[error(
         "frames {}..{} do not decode as one segment ({decoded} frames came out); scan with one \
          segment instead",

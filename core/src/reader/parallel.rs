@@ -1,15 +1,18 @@
 //! Segment-parallel scans: the file is cut at clean keyframes (see `segments`) and the
-//! segments are decoded on a bounded pool, in batches, and delivered in display order.
+//! segments are decoded on `workers` threads and delivered in display order, delivery of one
+//! segment overlapping with the decoding of the next ones.
 //!
-//! Memory stays bounded by one batch (`workers` segments of at most `MAX_SEGMENT_FRAMES`
-//! frames, unless a single GOP is longer). A segment whose decode does not yield exactly
+//! Memory stays bounded by the segments in flight (at most `workers + 1` segments of at most
+//! `MAX_SEGMENT_FRAMES` frames or `MAX_SEGMENT_MAP_BYTES` of maps, unless a single GOP is
+//! longer). A segment whose decode does not yield exactly
 //! its frames is decoded again from the start of the file, which is what a serial scan does,
 //! so results never depend on the number of workers.
 
+use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::path::Path;
-
-use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, mpsc};
 
 use super::error::{Error, ErrorKind, Result};
 use super::record::FrameRecord;
@@ -17,8 +20,10 @@ use super::segments::{Segment, plan_segments};
 use super::session::Session;
 use super::{ReaderOptions, ScanSummary, probe};
 
-/// Upper bound on a planned segment's length, so that a batch's maps stay small.
+/// Upper bounds on a planned segment: frames, and bytes of maps (about a quarter of a byte
+/// per pixel, mostly the float sub-grid), so that the segments in flight stay small.
 const MAX_SEGMENT_FRAMES: usize = 250;
+const MAX_SEGMENT_MAP_BYTES: usize = 32 << 20;
 
 /// Scans every frame's map (no pixels) on `workers` threads, each decoding one segment
 /// with `options.threads` decoder threads, and hands the records to `on_frame` in display
@@ -35,43 +40,33 @@ where
     let path = path.as_ref();
     let workers = workers.max(1);
     let info = probe(path)?;
-    let target = info
-        .frame_count
-        .div_ceil(workers)
-        .clamp(1, MAX_SEGMENT_FRAMES);
+    let map_bytes = (info.width as usize * info.height as usize / 4).max(1);
+    let longest = MAX_SEGMENT_FRAMES
+        .min(MAX_SEGMENT_MAP_BYTES / map_bytes)
+        .max(1);
+    let target = info.frame_count.div_ceil(workers).clamp(1, longest);
     let segments = plan_segments(&info, target);
     if workers == 1 || segments.len() == 1 {
         return super::Reader::open(path, options)?.scan(None, on_frame);
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(workers)
-        .build()
-        .map_err(|e| Error::new(path, ErrorKind::ThreadPool(e.to_string())))?;
     let mut frames = 0;
     let mut trailing_warnings = Vec::new();
-    for batch in segments.chunks(workers) {
-        let decoded: Vec<Result<SegmentScan>> = pool.install(|| {
-            batch
-                .par_iter()
-                .map(|segment| scan_segment(path, &options, segment))
-                .collect()
-        });
-        for (segment, result) in batch.iter().zip(decoded) {
-            let scan = match result? {
-                scan if scan.records.len() == segment.frames.len() => scan,
-                _ => scan_segment_from_start(path, &options, segment)?,
-            };
-            trailing_warnings = scan.trailing_warnings;
-            for record in scan.records {
-                frames += 1;
-                if on_frame(record)?.is_break() {
-                    return Ok(ScanSummary {
-                        frames,
-                        trailing_warnings: Vec::new(),
-                    });
-                }
+    let mut on_segment = |scan: SegmentScan| -> std::result::Result<bool, E> {
+        trailing_warnings = scan.trailing_warnings;
+        for record in scan.records {
+            frames += 1;
+            if on_frame(record)?.is_break() {
+                return Ok(false);
             }
         }
+        Ok(true)
+    };
+    let completed = decode_in_order(path, &options, &segments, workers, &mut on_segment)?;
+    if !completed {
+        return Ok(ScanSummary {
+            frames,
+            trailing_warnings: Vec::new(),
+        });
     }
     if frames == 0 {
         return Err(Error::new(path, ErrorKind::NoFrames { last_warning: None }).into());
@@ -80,6 +75,92 @@ where
         frames,
         trailing_warnings,
     })
+}
+
+/// Decodes the segments on `workers` threads and hands them to `on_segment` in order, as soon
+/// as each and all before it are done, so that delivering one segment overlaps with decoding
+/// the next. At most `workers + 1` segments are decoded or waiting at any time. `on_segment` returns
+/// false to stop early; the result says whether every segment was delivered.
+fn decode_in_order<E>(
+    path: &Path,
+    options: &ReaderOptions,
+    segments: &[Segment],
+    workers: usize,
+    on_segment: &mut dyn FnMut(SegmentScan) -> std::result::Result<bool, E>,
+) -> std::result::Result<bool, E>
+where
+    E: From<Error>,
+{
+    let window = workers + 1;
+    let next = AtomicUsize::new(0);
+    let delivered = (Mutex::new(0usize), Condvar::new());
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let (sender, receiver) = mpsc::channel::<(usize, Result<SegmentScan>)>();
+        for _ in 0..workers {
+            let sender = sender.clone();
+            let (next, delivered, stop) = (&next, &delivered, &stop);
+            scope.spawn(move || {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= segments.len() || !wait_for_room(delivered, stop, index, window) {
+                        break;
+                    }
+                    let result = scan_segment(path, options, &segments[index]);
+                    if sender.send((index, result)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+
+        let finish = |outcome| {
+            stop.store(true, Ordering::Relaxed);
+            delivered.1.notify_all();
+            outcome
+        };
+        let mut waiting = BTreeMap::new();
+        let mut expected = 0;
+        for (index, result) in receiver {
+            waiting.insert(index, result);
+            while let Some(result) = waiting.remove(&expected) {
+                let segment = &segments[expected];
+                let scan = match result {
+                    Ok(scan) if scan.records.len() == segment.frames.len() => scan,
+                    Ok(_) => match scan_segment_from_start(path, options, segment) {
+                        Ok(scan) => scan,
+                        Err(e) => return finish(Err(e.into())),
+                    },
+                    Err(e) => return finish(Err(e.into())),
+                };
+                match on_segment(scan) {
+                    Ok(true) => {}
+                    other => return finish(other),
+                }
+                expected += 1;
+                *delivered.0.lock().unwrap_or_else(|e| e.into_inner()) = expected;
+                delivered.1.notify_all();
+            }
+        }
+        finish(Ok(expected == segments.len()))
+    })
+}
+
+/// Blocks a worker until segment `index` is within `window` of the next one to deliver;
+/// false when the scan stopped meanwhile.
+fn wait_for_room(
+    delivered: &(Mutex<usize>, Condvar),
+    stop: &AtomicBool,
+    index: usize,
+    window: usize,
+) -> bool {
+    let (count, changed) = delivered;
+    let mut count = count.lock().unwrap_or_else(|e| e.into_inner());
+    while index >= *count + window && !stop.load(Ordering::Relaxed) {
+        count = changed.wait(count).unwrap_or_else(|e| e.into_inner());
+    }
+    !stop.load(Ordering::Relaxed)
 }
 
 struct SegmentScan {
