@@ -46,6 +46,19 @@ lint: ffmpeg
 	cargo fmt --all -- --check
 	$(CARGO) clippy --release --locked --workspace --all-targets -- -D warnings
 
+# libcodecprep (libcodecprep.so.0 and its link, the FFmpeg-free libcodecprep.a, codecprep.h,
+# codecprep.pc) into PREFIX, built and installed by meson (which runs cargo itself).
+PREFIX ?= /usr/local
+MESON_DIR ?= target/meson
+.PHONY: install
+install: ffmpeg
+	@if [ -f $(MESON_DIR)/build.ninja ]; then \
+	  meson configure $(MESON_DIR) -Dprefix=$(abspath $(PREFIX)) -Dtests=false; \
+	else \
+	  meson setup $(MESON_DIR) --prefix=$(abspath $(PREFIX)) -Dtests=false; \
+	fi
+	meson install -C $(MESON_DIR)
+
 clean:
 	cargo clean
 	rm -rf $(DEMO_DIR)

@@ -166,6 +166,28 @@ impl DecoderSetup {
         unsafe { (*self.ctx.raw()).skip_loop_filter = discard }
     }
 
+    /// Codec-specific setup data (the `avcC` / `hvcC` record of MP4-style streams), copied
+    /// into an FFmpeg allocation with the zeroed padding its bit readers require.
+    pub(crate) fn set_extradata(&mut self, data: &[u8]) -> Result<(), FfmpegError> {
+        let nomem = FfmpegError::from_code(ff::AVERROR(ff::ENOMEM));
+        let size = c_int::try_from(data.len()).map_err(|_| nomem)?;
+        let padded = data.len() + ff::AV_INPUT_BUFFER_PADDING_SIZE as usize;
+        // SAFETY: av_mallocz returns `padded` zeroed bytes or NULL; the copy stays in bounds.
+        // The context takes ownership and frees the old extradata (if any) first.
+        unsafe {
+            let buffer = ff::av_mallocz(padded).cast::<u8>();
+            if buffer.is_null() {
+                return Err(nomem);
+            }
+            ptr::copy_nonoverlapping(data.as_ptr(), buffer, data.len());
+            let ctx = self.ctx.raw();
+            ff::av_freep((&raw mut (*ctx).extradata).cast());
+            (*ctx).extradata = buffer;
+            (*ctx).extradata_size = size;
+        }
+        Ok(())
+    }
+
     /// Time base of the packets that will be sent, so frame timestamps use it too.
     pub(crate) fn set_packet_time_base(&mut self, time_base: super::Rational) {
         // SAFETY: valid, unopened context.
@@ -226,6 +248,13 @@ impl Decoder {
             Err(e) if e.is_eof() => Ok(Received::Drained),
             Err(e) => Err(e),
         }
+    }
+
+    /// Drops every buffered packet and frame and leaves draining mode, so decoding can start
+    /// again from a keyframe (after a seek or a drain).
+    pub(crate) fn flush(&mut self) {
+        // SAFETY: open decoder.
+        unsafe { ff::avcodec_flush_buffers(self.ctx.raw()) }
     }
 
     /// The threading FFmpeg actually enabled (it may fall back to none).

@@ -8,7 +8,9 @@ mod decoder;
 mod error;
 mod format;
 mod frame;
+mod incremental;
 mod packet;
+mod picture;
 mod raw;
 mod scale;
 
@@ -24,6 +26,7 @@ pub use format::Rational;
 pub(crate) use format::{InputContext, StreamInfo};
 pub(crate) use frame::Frame;
 pub(crate) use packet::Packet;
+pub use picture::{Picture, PlanarFormat, Plane};
 pub use scale::PixelFormat;
 pub(crate) use scale::Scaler;
 
