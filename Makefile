@@ -47,7 +47,8 @@ lint: ffmpeg
 	$(CARGO) clippy --release --locked --workspace --all-targets -- -D warnings
 
 # libcodecprep (libcodecprep.so.0 and its link, the FFmpeg-free libcodecprep.a, codecprep.h,
-# codecprep.pc) into PREFIX, built and installed by meson (which runs cargo itself).
+# codecprep.pc) and the GStreamer plugin (LIBDIR/gstreamer-1.0/libgstcodecprep.so with
+# gstcodecprepmeta.h) into PREFIX, built and installed by meson (which runs cargo itself).
 PREFIX ?= /usr/local
 MESON_DIR ?= target/meson
 .PHONY: install
