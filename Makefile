@@ -26,12 +26,16 @@ demo: build
 	@mkdir -p $(DEMO_DIR)
 	scripts/make-sample.sh $(SAMPLE)
 	target/release/codecprep scan $(SAMPLE) --out $(DEMO_DIR)/scan
+	target/release/codec-video-prep --video $(SAMPLE) --out_dir $(DEMO_DIR)/preinfer --canvas_format png
+	target/release/codecprep heatmap $(SAMPLE) --out $(DEMO_DIR)/heatmap.png
 	@echo
 	@echo "demo outputs:"
 	@echo "  sample video:      $(SAMPLE)"
 	@echo "  per-frame records: $(DEMO_DIR)/scan/frames.json"
 	@echo "  block bit costs:   $(DEMO_DIR)/scan/cells.npy"
 	@echo "  4x4-cell costs:    $(DEMO_DIR)/scan/sub.npy"
+	@echo "  canvases:          $(DEMO_DIR)/preinfer/canvas_*.png (and meta.json)"
+	@echo "  bit-cost heat map: $(DEMO_DIR)/heatmap.png"
 
 test: build reference
 	CODECPREP_REFERENCE_BIN=$$(scripts/reference-env.sh 2>/dev/null || true) \
@@ -41,6 +45,8 @@ test: build reference
 bench: build reference
 	CODECPREP_REFERENCE_BIN=$$(scripts/reference-env.sh 2>/dev/null || true) \
 	  python3 scripts/bench_scan.py target/release/codecprep
+	CODECPREP_REFERENCE_BIN=$$(scripts/reference-env.sh 2>/dev/null || true) \
+	  python3 scripts/bench_preinfer.py target/release/codec-video-prep
 
 lint: ffmpeg
 	cargo fmt --all -- --check

@@ -2,6 +2,7 @@
 
 mod doctor;
 mod error;
+mod heatmap;
 mod probe;
 mod scan;
 
@@ -38,6 +39,8 @@ enum Command {
     Doctor,
     /// Sample, score, group and pack frames into canvases (same flags as codec-video-prep)
     Preinfer(Box<codecprep_cli::preinfer::PreinferArgs>),
+    /// Draw the bit-cost map over the frames: a PNG of one frame or an MP4 of all of them
+    Heatmap(heatmap::HeatmapArgs),
 }
 
 /// Decoder options shared by the decoding commands.
@@ -92,6 +95,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Probe { video } => probe::run(&video).map(|()| ExitCode::SUCCESS),
         Command::Doctor => Ok(doctor::run()),
         Command::Preinfer(args) => Ok(codecprep_cli::preinfer::run(&args, "codecprep preinfer")),
+        Command::Heatmap(args) => heatmap::run(&args),
     }
 }
 

@@ -136,7 +136,9 @@ pub struct PreinferArgs {
     /// Keep samples on keyframes
     #[arg(long = "no_avoid_keyframes")]
     pub no_avoid_keyframes: bool,
-    /// Also write sampled_masked_sbs.mp4 and sampled_masked_only.mp4 (not available yet)
+    /// Also write sampled_masked_sbs.mp4 (frame | kept patches) and sampled_masked_only.mp4
+    /// (kept patches on black), encoded by GStreamer; --compat none pairs every sampled frame
+    /// with its own mask
     #[arg(long = "save_mask_video")]
     pub save_mask_video: bool,
     /// Accepted for compatibility (no effect)
@@ -146,19 +148,24 @@ pub struct PreinferArgs {
     /// cv_reader_pixels: without [default: cv_reader_pixels]
     #[arg(long = "decode_backend", value_parser = choice::<DecodeBackend>(DecodeBackend::NAMES))]
     pub decode_backend: Option<DecodeBackend>,
-    /// Accepted for compatibility; results never depend on it [default: 0]
+    /// Segments of the video (cut at clean keyframes) decoded at the same time; 0: one per
+    /// core (codecprep's default; the reference decodes serially). Never more than the cores.
+    /// Results never depend on it [default: 0]
     #[arg(long = "parallel_segments", allow_negative_numbers = true)]
     pub parallel_segments: Option<i64>,
-    /// Accepted for compatibility [default: 4]
+    /// Decoder threads of each segment when --parallel_segments > 1 (otherwise
+    /// --thread_count) [default: 4]
     #[arg(long = "threads_per_segment", allow_negative_numbers = true)]
     pub threads_per_segment: Option<i64>,
-    /// Accepted for compatibility [default: 30]
+    /// Accepted for compatibility: segments start at clean keyframes, so no guard frames are
+    /// needed [default: 30]
     #[arg(long = "segment_guard_frames", allow_negative_numbers = true)]
     pub segment_guard_frames: Option<i64>,
     /// reference: the reference tool's outputs, quirks included; none: corrected behaviour
     /// (H.264 padding column left out, CTU/superblock grids drawn over the picture area they
     /// code, short last chunk left out of the threshold estimate, short groups and the
-    /// readiness tail kept, true keyframe positions) [default: reference]
+    /// readiness tail kept, true keyframe positions, every mask-video frame with its own
+    /// mask; docs/preinfer.md lists them all) [default: reference]
     #[arg(long = "compat", value_parser = choice::<Compat>(Compat::NAMES))]
     pub compat: Option<Compat>,
     /// YAML (or JSON) file with PreinferConfig fields; flags given here override it
@@ -260,13 +267,6 @@ impl PreinferArgs {
                 "the following arguments are required: --out_dir".into(),
             ));
         }
-        if c.save_mask_video {
-            return Err(Failure::Usage(
-                "argument --save_mask_video: mask videos are not available in this version of \
-                 codecprep"
-                    .into(),
-            ));
-        }
         c.validate()
             .map_err(|e| Failure::Usage(format!("argument --{}: {}", e.field, e.message)))?;
         Ok(c)
@@ -334,8 +334,18 @@ pub fn run(args: &PreinferArgs, prog: &str) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Stages report every unit (the decode: every frame); print at most one line per
+    // percent of each stage.
+    let last = std::sync::Mutex::new(None);
     let report = |p: Progress| {
-        eprintln!("[progress] {} {}/{}", p.stage.name(), p.done, p.total);
+        let percent = (p.done * 100).checked_div(p.total).unwrap_or(100);
+        let mut last = last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *last != Some((p.stage, percent)) {
+            *last = Some((p.stage, percent));
+            eprintln!("[progress] {} {}/{}", p.stage.name(), p.done, p.total);
+        }
     };
     let progress: Option<preinfer::ProgressFn<'_>> = args.progress.then_some(&report);
     match preinfer::run_preinfer(&config, progress, None) {

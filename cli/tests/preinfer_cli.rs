@@ -463,3 +463,186 @@ fn bad_numbers_and_unwritable_out_dir() {
         o.stderr
     );
 }
+
+#[test]
+fn mask_videos_show_each_sampled_frames_own_patches() {
+    let video = clip(90);
+    let dir = tempfile::tempdir().unwrap();
+    for compat in ["reference", "none"] {
+        let out = dir.path().join(compat);
+        prep(
+            &video,
+            &out,
+            &[
+                "--save_mask_video",
+                "--num_sampled_frames",
+                "30",
+                "--compat",
+                compat,
+            ],
+        )
+        .expect_success();
+        let m = meta(&out);
+        assert_eq!(m["mask_video_sbs"], "sampled_masked_sbs.mp4");
+        assert_eq!(m["mask_video_only"], "sampled_masked_only.mp4");
+        assert!(m["timings"]["save_mask_video"].as_f64().unwrap() > 0.0);
+        let hw: Vec<u64> = serde_json::from_value(m["processed_hw"].clone()).unwrap();
+        let (h, w) = (hw[0], hw[1]);
+        let sampled = m["sampled_frames"].as_u64().unwrap();
+        let in_groups: u64 = m["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["group_frame_count"].as_u64().unwrap())
+            .sum();
+        // The reference zips the sampled frames with the processed groups' masks.
+        let frames = if compat == "reference" {
+            in_groups.min(sampled)
+        } else {
+            sampled
+        };
+        let only = common::video_stream(&out.join("sampled_masked_only.mp4"));
+        let sbs = common::video_stream(&out.join("sampled_masked_sbs.mp4"));
+        assert_eq!(only, (frames, w, h, "4/1".to_owned()), "{compat}");
+        assert_eq!(sbs, (frames, 2 * w, h, "4/1".to_owned()), "{compat}");
+        assert!(
+            listing(&out).iter().all(|n| !n.starts_with('.')),
+            "{compat}: temporary files left"
+        );
+        if compat == "reference" {
+            continue;
+        }
+        // Corrected pairing: the right half of sampled frame i shows exactly the patches
+        // of frame ids[i] that the canvases show (30 distinct ids of 90 frames).
+        let ids: Array1<i32> = common::read_npy(&out.join("frame_ids.npy"));
+        let pos: Array2<i32> = common::read_npy(&out.join("src_patch_position.npy"));
+        let p = m["patch"].as_u64().unwrap() as usize;
+        let (w, h) = (w as usize, h as usize);
+        let grey = common::grey_frames(&out.join("sampled_masked_sbs.mp4"), 2 * w, h);
+        let (mut agree, mut judged) = (0, 0);
+        for (i, frame) in grey.iter().enumerate() {
+            let kept: std::collections::HashSet<(i32, i32)> = pos
+                .rows()
+                .into_iter()
+                .filter(|r| r[0] == ids[i])
+                .map(|r| (r[1], r[2]))
+                .collect();
+            for ph in 0..h / p {
+                for pw in 0..w / p {
+                    let mean = |x0: usize| {
+                        let mut sum = 0u64;
+                        for y in ph * p..(ph + 1) * p {
+                            for x in x0 + pw * p..x0 + (pw + 1) * p {
+                                sum += u64::from(frame[y * 2 * w + x]);
+                            }
+                        }
+                        sum as f64 / (p * p) as f64
+                    };
+                    let (left, right) = (mean(0), mean(w));
+                    // Dark patches look the same kept or not.
+                    if left < 32.0 {
+                        continue;
+                    }
+                    judged += 1;
+                    let shown = right > left / 2.0;
+                    agree += usize::from(shown == kept.contains(&(ph as i32, pw as i32)));
+                }
+            }
+        }
+        assert!(judged > 1000, "{judged}");
+        assert!(
+            agree as f64 >= 0.98 * judged as f64,
+            "masks agree on {agree} of {judged} patches"
+        );
+    }
+}
+
+#[test]
+fn heatmap_png_and_mp4() {
+    let video = clip(60);
+    let dir = tempfile::tempdir().unwrap();
+    let heatmap = |args: &[&str]| {
+        let mut cmd = Command::new(bin("codecprep"));
+        cmd.arg("heatmap").arg(&video).args(args);
+        common::run_with_timeout(&mut cmd, common::CLI_TIMEOUT)
+    };
+    let png = dir.path().join("frame.png");
+    let png_arg = png.to_str().unwrap();
+    for grid in ["sub", "cells"] {
+        let o = heatmap(&["--out", png_arg, "--frame", "7", "--grid", grid]);
+        o.expect_success();
+        assert!(
+            o.stdout_str().contains("frame 7 of 60"),
+            "{}",
+            o.stdout_str()
+        );
+        let img = image::open(&png).unwrap().to_rgb8();
+        assert_eq!(img.dimensions(), (320, 240));
+        // Coloured: the overlay is not grey.
+        assert!(img.pixels().any(|px| px[0].abs_diff(px[2]) > 40));
+    }
+    let mp4 = dir.path().join("all.mp4");
+    heatmap(&["--out", mp4.to_str().unwrap(), "--measure", "exact"]).expect_success();
+    assert_eq!(
+        common::video_stream(&mp4),
+        (60, 320, 240, "25/1".to_owned())
+    );
+    // Usage errors: unknown extension, --frame with MP4; a frame past the end fails cleanly.
+    assert_eq!(heatmap(&["--out", "x.gif"]).code, Some(2));
+    assert_eq!(
+        heatmap(&["--out", mp4.to_str().unwrap(), "--frame", "1"]).code,
+        Some(2)
+    );
+    let o = heatmap(&["--out", png_arg, "--frame", "60"]);
+    assert_eq!(o.code, Some(1));
+    assert!(o.stderr.contains("frame 60 does not exist"), "{}", o.stderr);
+    assert_eq!(listing(dir.path()), vec!["all.mp4", "frame.png"]);
+}
+
+#[test]
+fn run_preinfer_reports_every_decoded_frame_and_stops_when_cancelled() {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use codecprep_core::preinfer::{PreinferConfig, PreinferError, Progress, Stage, run_preinfer};
+    let video = clip(90);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let config = PreinferConfig::new(&video, &out);
+    let cancel = AtomicBool::new(false);
+    let seen = Mutex::new(Vec::new());
+    let progress = |p: Progress| {
+        if p.stage == Stage::Decode {
+            seen.lock().unwrap().push((p.done, p.total));
+            if p.done == 20 {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        }
+    };
+    let err = run_preinfer(&config, Some(&progress), Some(&cancel)).unwrap_err();
+    assert!(matches!(err, PreinferError::Cancelled), "{err}");
+    let reports = seen.lock().unwrap().len();
+    // Every worker stops at its next decoded frame.
+    assert!((20..=20 + 4).contains(&reports), "{reports} decode reports");
+    assert!(!out.exists(), "a cancelled run wrote {}", out.display());
+
+    cancel.store(false, Ordering::Relaxed);
+    seen.lock().unwrap().clear();
+    let result = run_preinfer(&config, Some(&progress), None).unwrap();
+    let seen = seen.into_inner().unwrap();
+    let total = seen[0].1;
+    // A report per decoded frame (skipped pictures count with the next one).
+    assert!(
+        seen.len() <= total && seen.len() > total / 2,
+        "{} of {total}",
+        seen.len()
+    );
+    assert_eq!(seen.iter().map(|&(done, _)| done).max(), Some(total));
+    let decode = result.meta.get("codecprep").unwrap().get("decode").unwrap();
+    let count = |key: &str| match decode.get(key) {
+        Some(codecprep_core::preinfer::Json::Int(n)) => *n as usize,
+        other => panic!("{key}: {other:?}"),
+    };
+    assert!(count("frames_decoded") <= total);
+    assert!(count("frames_decoded") + count("frames_skipped") >= total);
+}

@@ -528,3 +528,45 @@ fn h264_jpeg_canvases_match_the_reference() {
 fn vp9_jpeg_canvases_match_the_reference() {
     jpeg_matches("vp9");
 }
+
+/// `--save_mask_video`: same videos (frames, size, rate) as the reference's, with the same
+/// pictures up to the two encoders' differences (libx264 through ffmpeg there, x264enc
+/// through GStreamer here).
+#[test]
+fn mask_videos_match_the_reference() {
+    let Some((reference, _)) = reference_bin() else {
+        return;
+    };
+    let video = fixture("h264");
+    let dir = tempfile::tempdir().unwrap();
+    let (ref_dir, our_dir) = (dir.path().join("ref"), dir.path().join("ours"));
+    let extra = ["--save_mask_video", "--num_sampled_frames", "48"];
+    run_tool(&reference, &video, &ref_dir, &extra).expect_success();
+    run_tool(
+        Path::new(env!("CARGO_BIN_EXE_codec-video-prep")),
+        &video,
+        &our_dir,
+        &extra,
+    )
+    .expect_success();
+    for name in ["sampled_masked_sbs.mp4", "sampled_masked_only.mp4"] {
+        let theirs = common::video_stream(&ref_dir.join(name));
+        let ours = common::video_stream(&our_dir.join(name));
+        assert_eq!(ours, theirs, "{name}");
+        let (w, h) = (ours.1 as usize, ours.2 as usize);
+        let a = common::grey_frames(&ref_dir.join(name), w, h);
+        let b = common::grey_frames(&our_dir.join(name), w, h);
+        let mut worst = 0f64;
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            let mad = x
+                .iter()
+                .zip(y)
+                .map(|(&p, &q)| f64::from(p.abs_diff(q)))
+                .sum::<f64>()
+                / x.len() as f64;
+            assert!(mad <= 2.0, "{name} frame {i}: grey MAD {mad}");
+            worst = worst.max(mad);
+        }
+        eprintln!("{name}: worst grey MAD {worst:.3}");
+    }
+}

@@ -1,5 +1,5 @@
-//! HEVC and VP9 maps, the exact measure, the parse-only scan and segment-parallel scans, on
-//! fixtures generated with x265 and libvpx.
+//! HEVC and VP9 maps, the exact measure, the parse-only scan, segment-parallel scans and
+//! segment-parallel reads of selected frames, on fixtures generated with x264, x265 and libvpx.
 //!
 //! No fixture exists for two cases the patch supports: x265 cannot encode HEVC tiles, and
 //! libvpx never emits VP9 `show_existing_frame`; the code paths are shared with what is tested
@@ -359,4 +359,213 @@ fn exact_cabac_costs_are_not_whole_bytes() {
     let reference = scan(&video, &[]);
     assert!(reference.cells.iter().all(|c| c % 8 == 0));
     assert!(exact.cells.iter().any(|c| c % 8 != 0));
+}
+
+/// Serial `Reader::read_frames`, and `read_selected` with the given workers, of `ids`.
+fn serial_and_selected(
+    video: &Path,
+    ids: &[usize],
+    request: Option<codecprep_core::PixelRequest>,
+    workers: usize,
+) -> (
+    Vec<codecprep_core::FrameRecord>,
+    Vec<codecprep_core::FrameRecord>,
+    codecprep_core::SelectStats,
+) {
+    let info = codecprep_core::probe(video).expect("probe");
+    let serial = codecprep_core::Reader::open(video, codecprep_core::ReaderOptions::default())
+        .expect("open")
+        .read_frames(ids, request)
+        .expect("serial read");
+    let options = codecprep_core::SelectOptions {
+        workers,
+        ..Default::default()
+    };
+    let (selected, stats) = codecprep_core::read_selected::<_, codecprep_core::Error>(
+        video, &info, ids, request, &options, Ok,
+    )
+    .expect("selected read");
+    (serial, selected, stats)
+}
+
+fn assert_same_records(
+    label: &str,
+    a: &[codecprep_core::FrameRecord],
+    b: &[codecprep_core::FrameRecord],
+) {
+    assert_eq!(a.len(), b.len(), "{label}: record count");
+    for (x, y) in a.iter().zip(b) {
+        let at = format!("{label}: frame {}", x.index);
+        assert_eq!(x.index, y.index, "{at}: index");
+        assert_eq!(x.pict_type, y.pict_type, "{at}: picture type");
+        assert_eq!(x.pts_time, y.pts_time, "{at}: time");
+        assert_eq!(x.map, y.map, "{at}: map");
+        assert!(x.pixels == y.pixels, "{at}: pixels differ");
+        assert_eq!(x.warnings, y.warnings, "{at}: warnings");
+    }
+}
+
+#[test]
+fn parallel_reads_of_selected_frames_equal_serial_reads() {
+    use codecprep_core::{PixelFormat, PixelRequest};
+    let native = Some(PixelRequest {
+        format: PixelFormat::Bgr,
+        width: 0,
+        height: 0,
+    });
+    let scaled = Some(PixelRequest {
+        format: PixelFormat::Rgb,
+        width: 88,
+        height: 50,
+    });
+    // Several GOPs (segments), and single-GOP H.264 in frames, MBAFF and CAVLC (one session
+    // that skips pictures).
+    for (name, video) in [
+        ("h264_gop12", h264_short_gops()),
+        ("hevc_ctb32", hevc_fixture("hevc_ctb32", 32, true)),
+        ("vp9_p0", vp9_fixture("vp9_p0", false)),
+        ("h264_cabac", h264_fixture("h264_cabac")),
+        ("h264_mbaff", h264_fixture("h264_mbaff")),
+        ("h264_cavlc", h264_fixture("h264_cavlc")),
+    ] {
+        let several_gops = !["h264_cabac", "h264_mbaff", "h264_cavlc"].contains(&name);
+        let n = ffprobe_frame_count(&video);
+        let every_third: Vec<usize> = (0..n).step_by(3).collect();
+        let sparse = vec![n - 1, 3, 5, 17, 18, 30, 5];
+        let late = vec![n - 2];
+        let all: Vec<usize> = (0..n).collect();
+        for (what, ids) in [
+            ("every third", &every_third),
+            ("sparse", &sparse),
+            ("late", &late),
+            ("all", &all),
+        ] {
+            for (request, workers) in [(native, 3), (scaled, 2), (native, 1), (None, 2)] {
+                let label = format!("{name} {what}, {workers} workers, {request:?}");
+                let (serial, selected, stats) = serial_and_selected(&video, ids, request, workers);
+                assert_eq!(stats.fallback, None, "{label}: fell back");
+                assert_same_records(&label, &serial, &selected);
+                if several_gops && workers > 1 && what != "late" {
+                    assert!(stats.segments > 1, "{label}: {stats:?}");
+                }
+                // Only the segment holding the one late frame is decoded.
+                if several_gops && what == "late" {
+                    assert!(stats.frames_decoded < n / 2, "{label}: {stats:?}");
+                }
+                // Unwanted H.264 non-reference pictures are skipped; nothing else is.
+                if name.starts_with("h264") && (what == "every third" || what == "sparse") {
+                    assert!(stats.frames_skipped > 0, "{label}: {stats:?}");
+                } else if !name.starts_with("h264") || what == "all" {
+                    assert_eq!(stats.frames_skipped, 0, "{label}: {stats:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn damaged_files_are_read_as_the_serial_read_does() {
+    // Reads that split the file or skip pictures check every frame (error concealment may draw
+    // on pictures they did not decode), so a damaged file makes them redo the plain serial
+    // read, with one GOP or several.
+    for (name, damaged, segmented) in [
+        ("one gop", corrupt_mdat().path, false),
+        (
+            "gop 12",
+            corrupted_copy("corrupt_gop12", &h264_short_gops()).path,
+            true,
+        ),
+    ] {
+        let ids: Vec<usize> = (0..ffprobe_frame_count(&damaged)).collect();
+        let request = Some(codecprep_core::PixelRequest::default());
+        for workers in [1, 2] {
+            let (serial, selected, stats) = serial_and_selected(&damaged, &ids, request, workers);
+            assert!(
+                stats.fallback.is_some(),
+                "{name} ({} GOPs), {workers} workers: {stats:?}",
+                if segmented { "several" } else { "one" }
+            );
+            assert!(
+                serial.iter().any(|r| !r.warnings.is_empty()),
+                "{name}: no damage seen"
+            );
+            assert_same_records(&format!("{name}, {workers} workers"), &serial, &selected);
+        }
+    }
+}
+
+#[test]
+fn selected_reads_report_progress_and_stop_when_cancelled() {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let video = h264_short_gops();
+    let info = codecprep_core::probe(&video).expect("probe");
+    let ids: Vec<usize> = (0..info.frame_count).step_by(5).collect();
+    // (done, total, whether the flag was already set) per report.
+    let seen = Mutex::new(Vec::new());
+    let cancel = AtomicBool::new(false);
+    let progress = |done: usize, total: usize| {
+        seen.lock()
+            .unwrap()
+            .push((done, total, cancel.load(Ordering::Relaxed)));
+        if done >= 10 {
+            cancel.store(true, Ordering::Relaxed);
+        }
+    };
+    let options = codecprep_core::SelectOptions {
+        workers: 2,
+        progress: Some(&progress),
+        cancel: Some(&cancel),
+        ..Default::default()
+    };
+    let err = codecprep_core::read_selected::<_, codecprep_core::Error>(
+        &video,
+        &info,
+        &ids,
+        Some(codecprep_core::PixelRequest::default()),
+        &options,
+        Ok,
+    )
+    .expect_err("cancelled");
+    assert!(
+        matches!(err.kind(), codecprep_core::ErrorKind::Cancelled),
+        "{err}"
+    );
+    let seen = seen.into_inner().unwrap();
+    // Each worker stops at its next frame once the flag is set.
+    let after = seen.iter().filter(|&&(_, _, set)| set).count();
+    assert!(after <= 1, "{seen:?}");
+    let (done, total, _) = seen[seen.len() - 1];
+    assert!(done < total, "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|&(done, total, _)| done <= total && total > 0)
+    );
+
+    // Without cancelling, the count reaches the total: every frame decoded or skipped.
+    cancel.store(false, Ordering::Relaxed);
+    let seen = Mutex::new((0usize, 0usize));
+    let count = |done: usize, total: usize| {
+        let mut max = seen.lock().unwrap();
+        *max = (max.0.max(done), total);
+        assert!(done <= total);
+    };
+    let options = codecprep_core::SelectOptions {
+        workers: 2,
+        progress: Some(&count),
+        ..Default::default()
+    };
+    let (records, stats) = codecprep_core::read_selected::<_, codecprep_core::Error>(
+        &video, &info, &ids, None, &options, Ok,
+    )
+    .expect("read");
+    assert_eq!(records.len(), ids.len());
+    let (done, total) = *seen.lock().unwrap();
+    assert_eq!(done, total);
+    // (A packet decoded before the last wanted frame may show a later frame.)
+    assert!(
+        total <= stats.frames_decoded + stats.frames_skipped,
+        "{stats:?}"
+    );
+    assert!(total >= stats.frames_decoded, "{stats:?}");
 }

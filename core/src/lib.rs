@@ -8,6 +8,7 @@
 pub mod decoder;
 #[allow(unsafe_code)]
 pub mod ffmpeg;
+pub mod heatmap;
 pub mod map;
 pub mod output;
 pub mod preinfer;
@@ -17,5 +18,6 @@ pub use ffmpeg::{FfmpegError, PixelFormat, ThreadType};
 pub use map::{BitcostMap, Codec, MapError, Measure};
 pub use reader::{
     Error, ErrorKind, FrameRecord, PacketInfo, PixelRequest, Pixels, ProbeInfo, Reader,
-    ReaderOptions, ScanSummary, Segment, plan_segments, probe, scan_parallel,
+    ReaderOptions, ScanSummary, Segment, SelectOptions, SelectStats, plan_segments, probe,
+    read_selected, scan_parallel,
 };

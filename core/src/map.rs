@@ -435,6 +435,39 @@ impl RawHeader {
     }
 }
 
+/// A map of `rows x cols` blocks of `block` pixels covering `w x h` pixels, with the given
+/// block costs spread evenly over their 4x4 sub-grid cells (for unit tests).
+#[cfg(test)]
+pub(crate) fn test_map(
+    codec: Codec,
+    block: u32,
+    w: u32,
+    h: u32,
+    cols: u32,
+    rows: u32,
+    cells: Vec<i32>,
+) -> BitcostMap {
+    let codec_id = match codec {
+        Codec::H264 => 1u32,
+        Codec::Hevc => 2,
+        Codec::Vp9 => 3,
+    };
+    let per = block / 4;
+    let (sub_cols, sub_rows) = (cols * per, rows * per);
+    let words = [
+        MAGIC, VERSION, 64, codec_id, 0, block, w, h, cols, rows, sub_cols, sub_rows, 0, 0, 0, 0,
+    ];
+    let mut bytes: Vec<u8> = words.iter().flat_map(|v| v.to_le_bytes()).collect();
+    bytes.extend(cells.iter().flat_map(|v| v.to_le_bytes()));
+    for r in 0..sub_rows {
+        for c in 0..sub_cols {
+            let cell = cells[(r / per * cols + c / per) as usize];
+            bytes.extend((cell as f32 / (per * per) as f32).to_le_bytes());
+        }
+    }
+    BitcostMap::parse(&bytes).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

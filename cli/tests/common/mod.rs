@@ -585,18 +585,23 @@ pub struct Corruption {
 
 /// A faststart H.264 MP4 with 200 bytes of slice data overwritten in the middle of one inter
 /// frame's packet near the middle of the mdat. Headers, SPS/PPS and the index are intact.
+pub fn corrupt_mdat() -> Corruption {
+    corrupted_copy("corrupt_mdat", &h264_fixture("h264_cabac"))
+}
+
+/// The H.264 MP4 `src` with 200 bytes of slice data overwritten in the middle of one inter
+/// frame's packet near the middle of the file, cached as `name`.
 ///
 /// CABAC decoding of garbage does not always trip one of FFmpeg's checks, so candidates (packet
 /// near the middle, pseudo-random pattern) are tried in a fixed order and the first one that
 /// makes `ffmpeg -v error` complain is kept. The choice is cached with the file; where the
 /// damage went is recovered by comparing it with the clean clip.
-pub fn corrupt_mdat() -> Corruption {
+pub fn corrupted_copy(name: &str, src: &Path) -> Corruption {
     const LEN: usize = 200;
-    let src = h264_fixture("h264_cabac");
-    let clean = fs::read(&src).expect("read h264_cabac");
-    let packets = packets_of(&src);
+    let clean = fs::read(src).expect("read the clip to corrupt");
+    let packets = packets_of(src);
     let recipe = vec![format!("corrupt-v2:{}:{LEN}", fnv(&[&clean]))];
-    let path = cached("corrupt_mdat", "mp4", &recipe, |tmp| {
+    let path = cached(name, "mp4", &recipe, |tmp| {
         let middle = clean.len() as u64 / 2;
         let mut victims: Vec<&Packet> = packets
             .iter()
@@ -624,24 +629,24 @@ pub fn corrupt_mdat() -> Corruption {
             }
         }
         let _ = fs::remove_file(tmp);
-        panic!("corrupt_mdat: no candidate corruption makes the H.264 decoder report an error");
+        panic!("{name}: no candidate corruption makes the H.264 decoder report an error");
     });
-    let bad = fs::read(&path).expect("read corrupt_mdat");
+    let bad = fs::read(&path).expect("read the corrupted clip");
     assert_eq!(
         bad.len(),
         clean.len(),
-        "corrupt_mdat: size differs from h264_cabac"
+        "{name}: size differs from its source"
     );
     let first = clean
         .iter()
         .zip(&bad)
         .position(|(a, b)| a != b)
-        .expect("corrupt_mdat equals h264_cabac");
+        .unwrap_or_else(|| panic!("{name} equals its source"));
     let last = clean.iter().zip(&bad).rposition(|(a, b)| a != b).unwrap();
     let victim = packets
         .iter()
         .find(|p| p.pos as usize <= first && last < (p.pos + p.size) as usize)
-        .expect("corrupt_mdat: the damage is not inside one packet");
+        .unwrap_or_else(|| panic!("{name}: the damage is not inside one packet"));
     Corruption {
         path,
         pts_time: victim.pts_time,
@@ -948,6 +953,54 @@ pub fn check_fixture_coding(name: &str, hdr: &H264Headers, stream: &Value, frame
             (Some(174), Some(142))
         );
     }
+}
+
+/// `(frames, width, height, frame rate)` of a video's stream, from ffprobe.
+pub fn video_stream(path: &Path) -> (u64, u64, u64, String) {
+    let text = String::from_utf8(ffprobe([
+        "-v".as_ref(),
+        "error".as_ref(),
+        "-count_frames".as_ref(),
+        "-show_entries".as_ref(),
+        "stream=nb_read_frames,width,height,avg_frame_rate".as_ref(),
+        "-of".as_ref(),
+        "json".as_ref(),
+        path.as_os_str(),
+    ]))
+    .unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let s = &v["streams"][0];
+    let n = |k: &str| {
+        s[k].as_u64()
+            .or_else(|| s[k].as_str()?.parse().ok())
+            .unwrap()
+    };
+    (
+        n("nb_read_frames"),
+        n("width"),
+        n("height"),
+        s["avg_frame_rate"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// The frames of a video as 8-bit grey pictures.
+pub fn grey_frames(path: &Path, width: usize, height: usize) -> Vec<Vec<u8>> {
+    let out = ffmpeg([
+        "-v".as_ref(),
+        "error".as_ref(),
+        "-i".as_ref(),
+        path.as_os_str(),
+        "-f".as_ref(),
+        "rawvideo".as_ref(),
+        "-pix_fmt".as_ref(),
+        "gray".as_ref(),
+        "-".as_ref(),
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    out.stdout
+        .chunks_exact(width * height)
+        .map(<[u8]>::to_vec)
+        .collect()
 }
 
 /// Decodes `video` with the system ffmpeg (loop filter skipped unless `deblock`), scaled with

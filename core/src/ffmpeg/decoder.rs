@@ -257,6 +257,19 @@ impl Decoder {
         unsafe { ff::avcodec_flush_buffers(self.ctx.raw()) }
     }
 
+    /// Whether the next packets' non-reference pictures are skipped (`skip_frame` at
+    /// `AVDISCARD_NONREF`) or decoded (`AVDISCARD_DEFAULT`). FFmpeg reads the field while it
+    /// decodes a packet, so it may change between packets.
+    pub(crate) fn set_skip_non_reference(&mut self, skip: bool) {
+        let discard = if skip {
+            ff::AVDiscard::AVDISCARD_NONREF
+        } else {
+            ff::AVDiscard::AVDISCARD_DEFAULT
+        };
+        // SAFETY: open decoder; &mut self, so no decoding runs while the field changes.
+        unsafe { (*self.ctx.raw()).skip_frame = discard }
+    }
+
     /// The threading FFmpeg actually enabled (it may fall back to none).
     pub(crate) fn active_thread_type(&self) -> Option<ThreadType> {
         // SAFETY: open decoder; int field.

@@ -59,6 +59,8 @@ pub(crate) struct StreamInfo {
     pub attached_picture: bool,
     /// Frames the container's index lists (MP4 sample tables), if it has one.
     pub indexed_frames: Option<u64>,
+    /// The codec's global headers (H.264 `avcC`, HEVC `hvcC`, ...); empty when none.
+    pub extradata: Vec<u8>,
 }
 
 pub(crate) struct InputContext {
@@ -156,6 +158,12 @@ impl InputContext {
                 bit_rate: u64::try_from((*par).bit_rate).ok().filter(|&b| b > 0),
                 attached_picture: (*st).disposition & ff::AV_DISPOSITION_ATTACHED_PIC != 0,
                 indexed_frames: u64::try_from((*st).nb_frames).ok().filter(|&n| n > 0),
+                extradata: match usize::try_from((*par).extradata_size) {
+                    Ok(len) if len > 0 && !(*par).extradata.is_null() => {
+                        std::slice::from_raw_parts((*par).extradata, len).to_vec()
+                    }
+                    _ => Vec::new(),
+                },
             }
         }
     }

@@ -58,6 +58,19 @@ impl Packet {
         timestamp(self.get().pts)
     }
 
+    /// The payload (empty for an empty packet).
+    pub(crate) fn data(&self) -> &[u8] {
+        let packet = self.get();
+        match usize::try_from(packet.size) {
+            // SAFETY: data points to size valid bytes owned by the packet, which cannot be
+            // changed or freed while &self is borrowed.
+            Ok(len) if len > 0 && !packet.data.is_null() => unsafe {
+                std::slice::from_raw_parts(packet.data, len)
+            },
+            _ => &[],
+        }
+    }
+
     pub(crate) fn size(&self) -> usize {
         usize::try_from(self.get().size).unwrap_or(0)
     }

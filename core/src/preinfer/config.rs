@@ -239,8 +239,13 @@ pub struct PreinferConfig {
     pub decode_backend: DecodeBackend,
     pub ffmpeg_preprocess_frames: bool,
     pub parallel_decode_cv_reader: bool,
+    /// Segments of the video decoded at the same time (0: as many as there are cores; never
+    /// more than that). Results do not depend on it.
     pub parallel_segments: i64,
+    /// Decoder threads of each segment when `parallel_segments` > 1.
     pub threads_per_segment: i64,
+    /// Accepted for compatibility: codecprep cuts segments at clean keyframes, so it needs no
+    /// guard frames.
     pub segment_guard_frames: i64,
     pub extra: BTreeMap<String, serde_json::Value>,
     /// Decoder threading (API setting of codec-video-prep).
@@ -462,14 +467,25 @@ impl PreinferConfig {
         }
     }
 
-    /// Decoder threads for the reader.
+    /// Decoder threads of each decoding session: `threads_per_segment` (at least 1) when
+    /// `parallel_segments` > 1 asks for segments explicitly, as in the reference; otherwise
+    /// `thread_count` (0: FFmpeg chooses).
     pub fn decoder_threads(&self) -> usize {
-        self.thread_count.max(0) as usize
+        if self.parallel_segments > 1 {
+            self.threads_per_segment.max(1) as usize
+        } else {
+            self.thread_count.max(0) as usize
+        }
     }
 
-    /// Segment workers requested (`parallel_segments`, 0 and 1 meaning serial).
+    /// Segments decoded at the same time: `parallel_segments` when positive, else one per
+    /// core, and never more than the cores (more would only add memory).
     pub fn segment_workers(&self) -> usize {
-        self.parallel_segments.max(1) as usize
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        match usize::try_from(self.parallel_segments) {
+            Ok(n) if n > 0 => n.min(cores),
+            _ => cores,
+        }
     }
 }
 

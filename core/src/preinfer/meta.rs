@@ -166,6 +166,8 @@ pub struct MetaContext<'a> {
     pub timings: &'a Timings,
     pub group_timings: &'a [(usize, f64)],
     pub dropped: &'a [Dropped],
+    /// How the frames were decoded (codecprep's own record).
+    pub decode: Json,
 }
 
 /// The full meta.json value.
@@ -311,6 +313,7 @@ pub fn meta_json(m: &MetaContext<'_>) -> Json {
                 .with("compat", c.compat.as_str())
                 .with("decoder_threads", c.decoder_threads())
                 .with("thread_type", c.thread_type.as_str())
+                .with("decode", m.decode.clone())
                 .with(
                     "deblocking",
                     c.decode_backend == super::config::DecodeBackend::FfmpegNative,

@@ -13,6 +13,7 @@ pub mod config;
 pub mod geometry;
 pub mod group;
 pub mod keyframes;
+pub mod masks;
 pub mod meta;
 pub mod npmath;
 pub mod output;
@@ -37,7 +38,7 @@ pub use pyjson::Json;
 
 use crate::ffmpeg::{PixelFormat, ThreadType};
 use crate::map::Measure;
-use crate::reader::{self, PixelRequest, Reader, ReaderOptions};
+use crate::reader::{self, PixelRequest, ReaderOptions, SelectOptions, SelectStats};
 use geometry::{Geometry, ResizeRule, resolve_geometry};
 use group::{Dropped, GroupSpec, MIN_PROCESSED_GROUP};
 use score::{Mapping, ScoreGrid};
@@ -160,18 +161,22 @@ impl Ctx<'_> {
 }
 
 /// A sampled frame's decoded data (one per distinct id).
+#[derive(Clone)]
 struct DecodedFrame {
     /// BGR at the processed size.
     pixels: Vec<u8>,
     iframe: bool,
     grid: ScoreGrid,
+    /// Not black, solid or green-corrupted (§9.5).
+    good: bool,
 }
 
 /// Runs the whole job for `config.video` into `config.out_dir`.
 ///
 /// Outputs appear only when everything succeeded (written in a hidden directory inside
-/// `out_dir` and moved into place, meta.json last). `cancel` is checked between stages and
-/// between groups.
+/// `out_dir` and moved into place, meta.json last). `cancel` is checked after every decoded
+/// frame, between stages and between groups; `progress` hears of every decoded frame
+/// (stage `Decode`, frames decoded of frames to decode) and every group.
 pub fn run_preinfer(
     config: &PreinferConfig,
     progress: Option<ProgressFn<'_>>,
@@ -200,6 +205,10 @@ pub fn run_preinfer(
         ));
     }
     let facts = video_facts(video, &info);
+    // Mask videos need GStreamer: say so before the long part of the run.
+    if config.save_mask_video {
+        crate::output::video::check_encoder().map_err(PreinferError::io(&config.out_dir))?;
+    }
     ctx.lap("probe_video");
     ctx.report(Stage::Probe, 1, 1);
     ctx.check()?;
@@ -296,7 +305,6 @@ pub fn run_preinfer(
     ctx.check()?;
 
     // Decode the distinct sampled frames: maps and pixels.
-    ctx.report(Stage::Decode, 0, 1);
     let mut unique = ids.clone();
     unique.sort_unstable();
     unique.dedup();
@@ -304,16 +312,12 @@ pub fn run_preinfer(
         .iter()
         .map(|id| unique.partition_point(|u| u < id))
         .collect();
-    let decoded = decode_frames(config, video, &unique, &geom, &mut ctx)?;
-    ctx.report(Stage::Decode, 1, 1);
+    let (decoded, decode_stats) = decode_frames(config, video, &info, &unique, &geom, &mut ctx)?;
     ctx.check()?;
 
-    // Scores.
+    // Scores (the good masks were computed while decoding).
     ctx.report(Stage::Score, 0, 1);
-    let good_frames: Vec<bool> = decoded
-        .par_iter()
-        .map(|f| !score::frame_is_bad(&f.pixels))
-        .collect();
+    let good_frames: Vec<bool> = decoded.iter().map(|f| f.good).collect();
     ctx.lap("precompute_good_masks");
     let mut grids: Vec<ScoreGrid> = position_frame
         .iter()
@@ -527,6 +531,7 @@ pub fn run_preinfer(
                     budget,
                     format,
                     paths: &canvas_paths,
+                    masks: config.save_mask_video,
                 },
             )?;
             let done = groups_done.fetch_add(1, Ordering::Relaxed) + 1;
@@ -561,6 +566,14 @@ pub fn run_preinfer(
     output::write_npy(&pos_path, &positions, &[positions.len() / 3, 3])
         .map_err(PreinferError::io(&pos_path))?;
     ctx.lap("save_numpy_outputs");
+    if config.save_mask_video {
+        let groups: Vec<masks::GroupMasks> = group_outputs
+            .iter_mut()
+            .map(|g| std::mem::take(&mut g.masks))
+            .collect();
+        write_mask_videos(&mut stage, config, &geom, &frame_pixels, &groups)?;
+        ctx.lap("save_mask_video");
+    }
     ctx.timings
         .set("total_before_meta_write", start.elapsed().as_secs_f64());
     ctx.timings.set("total", start.elapsed().as_secs_f64());
@@ -597,6 +610,7 @@ pub fn run_preinfer(
             timings,
             group_timings: &group_timings,
             dropped: &dropped,
+            decode: decode_stats.clone(),
         })
     };
     let _ = build_meta(&ctx.timings).to_pretty();
@@ -645,15 +659,17 @@ fn video_facts(video: &Path, info: &reader::ProbeInfo) -> meta::VideoFacts {
     }
 }
 
-/// Decodes the maps and BGR pixels (processed size) of the frames `unique` (sorted).
+/// Decodes the maps and BGR pixels (processed size) of the frames `unique` (sorted), in
+/// segments on `segment_workers` threads; converts each frame on the thread that decoded it.
 fn decode_frames(
     config: &PreinferConfig,
     video: &Path,
+    info: &reader::ProbeInfo,
     unique: &[usize],
     geom: &Geometry,
     ctx: &mut Ctx<'_>,
-) -> Result<Vec<DecodedFrame>, PreinferError> {
-    let options = ReaderOptions {
+) -> Result<(Vec<DecodedFrame>, Json), PreinferError> {
+    let reader_options = ReaderOptions {
         threads: config.decoder_threads(),
         thread_type: match config.thread_type {
             ThreadTypeName::Frame => ThreadType::Frame,
@@ -668,20 +684,25 @@ fn decode_frames(
         Compat::Reference => (geom.processed_w, geom.processed_h),
         Compat::None => (geom.resize_w, geom.resize_h),
     };
-    let mut reader = Reader::open(video, options)?;
-    let records = reader.read_frames(
-        unique,
-        Some(PixelRequest {
-            format: PixelFormat::Bgr,
-            width: req_w as u32,
-            height: req_h as u32,
-        }),
-    )?;
-    let seconds = ctx.lap("cv_reader_fetch_bitcost");
-    ctx.timings.set("decode_frames", 0.0);
-    ctx.timings.set("decode_and_cv_reader_serial_wall", seconds);
-    let mut frames = Vec::with_capacity(records.len());
-    for record in records {
+    let progress = ctx.progress;
+    let report = move |done: usize, total: usize| {
+        if let Some(p) = progress {
+            p(Progress {
+                stage: Stage::Decode,
+                done,
+                total,
+            });
+        }
+    };
+    let workers = config.segment_workers();
+    let options = SelectOptions {
+        reader: reader_options,
+        workers,
+        skip_unneeded: true,
+        progress: Some(&report),
+        cancel: ctx.cancel,
+    };
+    let convert = |record: reader::FrameRecord| -> Result<DecodedFrame, PreinferError> {
         let Some(map) = record.map.as_ref() else {
             return Err(PreinferError::unusable(
                 video,
@@ -692,16 +713,54 @@ fn decode_frames(
             ));
         };
         let grid = score::cost_grid(map, config.bitcost_grid, config.compat);
-        let pixels = record.pixels.map(|p| p.data().to_vec()).unwrap_or_default();
+        let pixels = record
+            .pixels
+            .map(reader::Pixels::into_data)
+            .unwrap_or_default();
         let pixels = pad_frame(pixels, req_w, req_h, geom.processed_w, geom.processed_h);
-        frames.push(DecodedFrame {
+        Ok(DecodedFrame {
+            good: !score::frame_is_bad(&pixels),
             pixels,
             iframe: record.pict_type.eq_ignore_ascii_case(&'I'),
             grid,
-        });
-    }
+        })
+    };
+    let request = PixelRequest {
+        format: PixelFormat::Bgr,
+        width: req_w as u32,
+        height: req_h as u32,
+    };
+    let (frames, stats) =
+        reader::read_selected(video, info, unique, Some(request), &options, convert).map_err(
+            |e| match e {
+                PreinferError::Video(v) if matches!(v.kind(), reader::ErrorKind::Cancelled) => {
+                    PreinferError::Cancelled
+                }
+                e => e,
+            },
+        )?;
+    let seconds = ctx.lap("cv_reader_fetch_bitcost");
+    ctx.timings.set("decode_frames", 0.0);
+    ctx.timings.set("decode_and_cv_reader_serial_wall", seconds);
     ctx.lap("prepare_frames");
-    Ok(frames)
+    Ok((
+        frames,
+        decode_json(&stats, workers, config.decoder_threads()),
+    ))
+}
+
+/// codecprep's record of how the frames were decoded (meta.json, `codecprep.decode`).
+fn decode_json(stats: &SelectStats, workers: usize, threads: usize) -> Json {
+    Json::object()
+        .with("segment_workers", workers)
+        .with("decoder_threads_per_segment", threads)
+        .with("segments_decoded", stats.segments)
+        .with("frames_decoded", stats.frames_decoded)
+        .with("frames_skipped", stats.frames_skipped)
+        .with(
+            "serial_fallback",
+            stats.fallback.clone().map_or(Json::Null, Json::from),
+        )
 }
 
 /// Zero-pads a packed BGR picture on the right and bottom.
@@ -727,6 +786,8 @@ struct GroupInputs<'a> {
     budget: usize,
     format: CanvasFormat,
     paths: &'a [PathBuf],
+    /// Keep the masks of the mask videos.
+    masks: bool,
 }
 
 struct GroupOutput {
@@ -735,6 +796,8 @@ struct GroupOutput {
     meta: Json,
     seconds: f64,
     save_seconds: f64,
+    /// For the mask videos (empty unless asked for).
+    masks: masks::GroupMasks,
 }
 
 /// §13 for one group: anchor swap, top-k selection, packing, canvas files and group meta.
@@ -761,6 +824,14 @@ fn process_group(
         inp.images_per_group,
     );
     let (canvases, positions) = canvas::render_group(&layout, &frames, &frame_ids, inp.geom);
+    let group_masks = if inp.masks {
+        masks::GroupMasks {
+            keep: masks::keep_masks(&layout, order.len(), inp.geom),
+            order: order.clone(),
+        }
+    } else {
+        masks::GroupMasks::default()
+    };
     let save_started = Instant::now();
     let (w, h) = (inp.geom.wb * inp.geom.patch, inp.geom.hb * inp.geom.patch);
     for (i, rgb) in canvases.iter().enumerate() {
@@ -831,5 +902,47 @@ fn process_group(
         meta,
         seconds: started.elapsed().as_secs_f64(),
         save_seconds,
+        masks: group_masks,
     })
+}
+
+/// Writes `sampled_masked_sbs.mp4` and `sampled_masked_only.mp4` (see `masks`) into the
+/// staging directory, frame by frame, through GStreamer.
+fn write_mask_videos(
+    stage: &mut output::Stage,
+    config: &PreinferConfig,
+    geom: &Geometry,
+    frames: &[&[u8]],
+    groups: &[masks::GroupMasks],
+) -> Result<(), PreinferError> {
+    use crate::output::video::{RawFormat, VideoWriter};
+    let fps = if config.video_fps > 0.0 {
+        config.video_fps
+    } else {
+        config.sample_fps_used()
+    };
+    let (w, h) = (geom.processed_w, geom.processed_h);
+    let (even_w, even_h) = (w + w % 2, h + h % 2);
+    let mut open = |name: &str, width: usize| {
+        let path = stage.path(name);
+        let final_path = config.out_dir.join(name);
+        VideoWriter::create(&path, width as u32, even_h as u32, RawFormat::Bgr, fps)
+            .map(|writer| (writer, final_path))
+            .map_err(PreinferError::io(&config.out_dir.join(name)))
+    };
+    let (mut sbs, sbs_path) = open("sampled_masked_sbs.mp4", 2 * w)?;
+    let (mut only, only_path) = open("sampled_masked_only.mp4", even_w)?;
+    for (position, keep) in masks::pair_frames(groups, frames.len(), config.compat) {
+        let frame = frames[position];
+        let masked = masks::masked_frame(frame, keep, geom);
+        let (pair, _, _) = masks::even_sized(masks::side_by_side(frame, &masked, w), 2 * w, h);
+        sbs.write_frame(&pair)
+            .map_err(PreinferError::io(&sbs_path))?;
+        let (masked, _, _) = masks::even_sized(masked, w, h);
+        only.write_frame(&masked)
+            .map_err(PreinferError::io(&only_path))?;
+    }
+    sbs.finish().map_err(PreinferError::io(&sbs_path))?;
+    only.finish().map_err(PreinferError::io(&only_path))?;
+    Ok(())
 }

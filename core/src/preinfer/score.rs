@@ -326,10 +326,46 @@ pub fn mean_block_score(blocks: &[f32]) -> f32 {
 }
 
 /// §9.5: a black, solid-colour or green-corrupted frame, from packed BGR pixels.
+///
+/// The per-channel statistics come from exact 256-bin histograms (two interleaved sets, so
+/// that runs of equal pixels do not wait on one counter), which is several times faster than
+/// accumulating sums, squares and extremes pixel by pixel.
 pub fn frame_is_bad(bgr: &[u8]) -> bool {
     let n = bgr.len() / 3;
     if n == 0 {
         return true;
+    }
+    /// Counts of each value per channel (b, g, r, luma) and of green-corrupted pixels.
+    struct Histograms {
+        counts: [[u32; 256]; 4],
+        green: u32,
+    }
+    impl Histograms {
+        fn add(&mut self, px: &[u8]) {
+            let (b, g, r) = (px[0], px[1], px[2]);
+            let y = ((1868 * u32::from(b) + 9617 * u32::from(g) + 4899 * u32::from(r) + 8192) >> 14)
+                .min(255) as usize;
+            self.counts[0][usize::from(b)] += 1;
+            self.counts[1][usize::from(g)] += 1;
+            self.counts[2][usize::from(r)] += 1;
+            self.counts[3][y] += 1;
+            self.green += u32::from(g >= 180 && r <= 90 && b <= 90);
+        }
+    }
+    let new = || {
+        Box::new(Histograms {
+            counts: [[0; 256]; 4],
+            green: 0,
+        })
+    };
+    let (mut even, mut odd) = (new(), new());
+    let mut pairs = bgr[..n * 3].chunks_exact(6);
+    for pair in &mut pairs {
+        even.add(&pair[..3]);
+        odd.add(&pair[3..]);
+    }
+    if !pairs.remainder().is_empty() {
+        even.add(pairs.remainder());
     }
     #[derive(Clone, Copy)]
     struct Channel {
@@ -338,27 +374,26 @@ pub fn frame_is_bad(bgr: &[u8]) -> bool {
         min: u8,
         max: u8,
     }
-    let mut ch = [Channel {
-        sum: 0,
-        sum_sq: 0,
-        min: u8::MAX,
-        max: 0,
-    }; 4];
-    let mut green = 0usize;
-    for px in bgr.chunks_exact(3) {
-        let (b, g, r) = (px[0], px[1], px[2]);
-        let y = ((1868 * u32::from(b) + 9617 * u32::from(g) + 4899 * u32::from(r) + 8192) >> 14)
-            .min(255) as u8;
-        for (c, v) in ch.iter_mut().zip([b, g, r, y]) {
-            c.sum += u64::from(v);
-            c.sum_sq += u64::from(v) * u64::from(v);
-            c.min = c.min.min(v);
-            c.max = c.max.max(v);
+    let channel = |c: usize| {
+        let mut ch = Channel {
+            sum: 0,
+            sum_sq: 0,
+            min: u8::MAX,
+            max: 0,
+        };
+        for v in 0..=255u8 {
+            let k = u64::from(even.counts[c][usize::from(v)] + odd.counts[c][usize::from(v)]);
+            if k > 0 {
+                ch.sum += k * u64::from(v);
+                ch.sum_sq += k * u64::from(v) * u64::from(v);
+                ch.min = ch.min.min(v);
+                ch.max = v;
+            }
         }
-        if g >= 180 && r <= 90 && b <= 90 {
-            green += 1;
-        }
-    }
+        ch
+    };
+    let [b, g, r, y] = [channel(0), channel(1), channel(2), channel(3)];
+    let green = u64::from(even.green) + u64::from(odd.green);
     let nf = n as f64;
     let mean = |c: &Channel| c.sum as f64 / nf;
     let std = |c: &Channel| {
@@ -366,7 +401,6 @@ pub fn frame_is_bad(bgr: &[u8]) -> bool {
         let num = n as u128 * u128::from(c.sum_sq) - u128::from(c.sum) * u128::from(c.sum);
         (num as f64 / (nf * nf)).sqrt()
     };
-    let [b, g, r, y] = ch;
     let black = mean(&y) <= 8.0 && std(&y) <= 6.0;
     let solid = std(&y) <= 4.0
         && [b, g, r]
@@ -431,7 +465,7 @@ mod tests {
     #[test]
     fn h264_padding_column_is_added_in_reference_mode_only() {
         let geom = resolve_geometry(32, 48, 14, 2, ResizeRule::MaxPixels(153_664)).unwrap();
-        let map = test_map(Codec::H264, 16, 48, 32, 3, 2, vec![8; 6]);
+        let map = crate::map::test_map(Codec::H264, 16, 48, 32, 3, 2, vec![8; 6]);
         let reference = cost_grid(&map, BitcostGrid::Adaptive, Compat::Reference);
         assert_eq!((reference.rows, reference.cols), (2, 4));
         assert_eq!(reference.values[3], 0.0);
@@ -504,48 +538,64 @@ mod tests {
         assert!(frame_is_bad(&[]));
     }
 
-    fn test_map(
-        codec: Codec,
-        block: u32,
-        w: u32,
-        h: u32,
-        cols: u32,
-        rows: u32,
-        cells: Vec<i32>,
-    ) -> BitcostMap {
-        let codec_id = match codec {
-            Codec::H264 => 1u32,
-            Codec::Hevc => 2,
-            Codec::Vp9 => 3,
+    /// §9.5 computed pixel by pixel in floating point, as the reference's numpy code does.
+    fn frame_is_bad_direct(bgr: &[u8]) -> bool {
+        let px: Vec<[f64; 4]> = bgr
+            .chunks_exact(3)
+            .map(|p| {
+                let (b, g, r) = (u32::from(p[0]), u32::from(p[1]), u32::from(p[2]));
+                let y = ((1868 * b + 9617 * g + 4899 * r + 8192) >> 14).min(255);
+                [b, g, r, y].map(f64::from)
+            })
+            .collect();
+        let n = px.len() as f64;
+        let mean = |c: usize| px.iter().map(|p| p[c]).sum::<f64>() / n;
+        let std = |c: usize| {
+            let m = mean(c);
+            (px.iter().map(|p| (p[c] - m).powi(2)).sum::<f64>() / n).sqrt()
         };
-        let per = block / 4;
-        let (sub_cols, sub_rows) = (cols * per, rows * per);
-        let words = [
-            crate::map::MAGIC,
-            crate::map::VERSION,
-            64,
-            codec_id,
-            0,
-            block,
-            w,
-            h,
-            cols,
-            rows,
-            sub_cols,
-            sub_rows,
-            0,
-            0,
-            0,
-            0,
-        ];
-        let mut bytes: Vec<u8> = words.iter().flat_map(|v| v.to_le_bytes()).collect();
-        bytes.extend(cells.iter().flat_map(|v| v.to_le_bytes()));
-        for r in 0..sub_rows {
-            for c in 0..sub_cols {
-                let cell = cells[(r / per * cols + c / per) as usize];
-                bytes.extend((cell as f32 / (per * per) as f32).to_le_bytes());
-            }
+        let range = |c: usize| {
+            let (lo, hi) = px.iter().fold((255.0f64, 0.0f64), |(lo, hi), p| {
+                (lo.min(p[c]), hi.max(p[c]))
+            });
+            hi - lo
+        };
+        let green = px
+            .iter()
+            .filter(|p| p[1] >= 180.0 && p[2] <= 90.0 && p[0] <= 90.0)
+            .count() as f64;
+        (mean(3) <= 8.0 && std(3) <= 6.0)
+            || (std(3) <= 4.0 && (0..3).all(|c| std(c) <= 4.0 && range(c) <= 12.0))
+            || green / n >= 0.35
+            || (mean(1) > 120.0 && mean(1) - mean(2).max(mean(0)) > 80.0 && std(1) < 50.0)
+    }
+
+    #[test]
+    fn bad_frame_histograms_agree_with_the_direct_computation() {
+        // Pictures near each threshold (dark, flat, green), odd and even pixel counts.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |range: u32| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((state >> 33) % u64::from(range.max(1))) as u8
+        };
+        let mut verdicts = [0usize; 2];
+        for case in 0..120usize {
+            let pixels = 301 + case % 2;
+            let (base, spread) = match case % 4 {
+                0 => ([2u8, 2, 2], 14),
+                1 => ([120, 120, 120], 9),
+                2 => ([30, 190, 30], 70),
+                _ => ([60, 150, 40], 120),
+            };
+            let bgr: Vec<u8> = (0..pixels * 3)
+                .map(|i| base[i % 3].saturating_add(next(spread + case as u32 % 7)))
+                .collect();
+            let bad = frame_is_bad(&bgr);
+            assert_eq!(bad, frame_is_bad_direct(&bgr), "case {case}");
+            verdicts[usize::from(bad)] += 1;
         }
-        BitcostMap::parse(&bytes).unwrap()
+        assert!(verdicts[0] > 10 && verdicts[1] > 10, "{verdicts:?}");
     }
 }

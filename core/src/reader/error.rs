@@ -96,6 +96,8 @@ pub enum ErrorKind {
         frames: std::ops::Range<usize>,
         decoded: usize,
     },
+    #[error("cancelled")]
+    Cancelled,
     #[error("frame {first_missing} does not exist: the video has {frame_count} frames")]
     FrameOutOfRange {
         first_missing: usize,

@@ -3,14 +3,19 @@
 //! `probe` looks at packets only. `Reader` decodes: `scan` visits every frame, `read_frames`
 //! returns selected frames by display-order index. Each call decodes from the start of the
 //! file; indices are the decoder's output count, so they match between calls and tools.
+//! `scan_parallel` and `read_selected` give the same results faster, decoding independent
+//! segments of the file in parallel.
 
 mod error;
+mod h264;
 mod open;
 mod parallel;
 mod probe;
 mod record;
 mod segments;
+mod select;
 mod session;
+mod skip;
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -20,6 +25,7 @@ pub use parallel::scan_parallel;
 pub use probe::{PacketInfo, ProbeInfo, probe};
 pub use record::{FrameRecord, PixelRequest, Pixels};
 pub use segments::{Segment, plan_segments};
+pub use select::{SelectOptions, SelectStats, read_selected};
 
 use crate::ffmpeg::ThreadType;
 use crate::map::Measure;
@@ -165,25 +171,7 @@ impl Reader {
                 },
             ));
         }
-        // Every id is in `wanted`, so its slot is where it would be inserted. Records are
-        // cloned only for repeated ids and moved out on their last use.
-        let slots: Vec<usize> = ids
-            .iter()
-            .map(|id| wanted.partition_point(|w| w < id))
-            .collect();
-        let mut uses = vec![0usize; wanted.len()];
-        for &slot in &slots {
-            uses[slot] += 1;
-        }
-        let mut records = Vec::with_capacity(ids.len());
-        for slot in slots {
-            uses[slot] -= 1;
-            records.extend(if uses[slot] == 0 {
-                found[slot].take()
-            } else {
-                found[slot].clone()
-            });
-        }
-        Ok(records)
+        let found = found.into_iter().flatten().collect();
+        Ok(select::in_asked_order(ids, &wanted, found))
     }
 }

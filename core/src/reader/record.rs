@@ -76,6 +76,11 @@ impl Pixels {
         &self.data
     }
 
+    /// The row-major packed bytes, without copying.
+    pub fn into_data(self) -> Vec<u8> {
+        self.data
+    }
+
     /// The picture as a `(height, width, 3)` array view.
     pub fn as_array(&self) -> ArrayView3<'_, u8> {
         ArrayView3::from_shape((self.height as usize, self.width as usize, 3), &self.data)

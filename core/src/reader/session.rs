@@ -8,11 +8,13 @@
 use std::ffi::CStr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::ReaderOptions;
 use super::error::{Error, ErrorKind};
 use super::open::{open_decoder, open_video_input};
 use super::record::{FrameRecord, PixelRequest, Pixels};
+use super::skip::SkipPlan;
 use crate::ffmpeg::{Decoder, Frame, InputContext, Packet, Received, Scaler, StreamInfo};
 use crate::map::BitcostMap;
 
@@ -46,8 +48,11 @@ pub(super) struct Session {
     /// Video packets (decode order) to decode; those before are demuxed and dropped, and
     /// the input ends after the last.
     packets: Range<usize>,
-    /// Display index of the first frame the decoded packets show.
-    first_frame: usize,
+    /// Display index of the next output frame (the first one: that of the first packet), unless
+    /// its packet was skipped.
+    next_index: usize,
+    /// Pictures to skip (see `skip`).
+    skip: Option<SkipPlan>,
 }
 
 impl Session {
@@ -88,8 +93,44 @@ impl Session {
             frame_warnings: Vec::new(),
             parse_only,
             packets,
-            first_frame,
+            next_index: first_frame,
+            skip: None,
         })
+    }
+
+    /// Skips the H.264 non-reference pictures whose packets (by decode position) show no
+    /// `wanted` frame; `display` gives each packet's display index. Returns whether the plan
+    /// is in use: H.264 without frame threads only.
+    pub(super) fn skip_unwanted(&mut self, wanted: Arc<[bool]>, display: Arc<[usize]>) -> bool {
+        let usable = self.decoder.name() == "h264"
+            && self.decoder.active_thread_type() != Some(crate::ffmpeg::ThreadType::Frame);
+        if usable {
+            self.skip = Some(SkipPlan::new(wanted, display, &self.stream.extradata));
+        }
+        usable
+    }
+
+    /// Pictures skipped so far.
+    pub(super) fn skipped_frames(&self) -> usize {
+        self.skip.as_ref().map_or(0, SkipPlan::skipped_count)
+    }
+
+    /// Whether the skipping plan stopped being trustworthy (see `skip`).
+    pub(super) fn skip_plan_broken(&self) -> bool {
+        self.skip.as_ref().is_some_and(SkipPlan::broken)
+    }
+
+    /// Whether the decoder reported problems on the current frame or since the previous one.
+    pub(super) fn frame_has_problems(&self) -> bool {
+        !self.frame_warnings.is_empty()
+    }
+
+    /// Presentation time of the current frame in seconds from the stream's start.
+    pub(super) fn frame_pts_time(&self) -> Option<f64> {
+        let start = self.stream.start_time.unwrap_or(0);
+        self.frame
+            .best_effort_timestamp()
+            .and_then(|ts| self.stream.time_base.seconds(ts.saturating_sub(start)))
     }
 
     pub(super) fn parse_only(&self) -> bool {
@@ -112,7 +153,13 @@ impl Session {
         while !self.finished {
             match self.decoder.receive_frame(&mut self.frame) {
                 Ok(Received::Frame) => {
-                    let index = self.first_frame + self.frames_output;
+                    let mut index = self.next_index;
+                    if let Some(plan) = &self.skip {
+                        while plan.is_skipped(index) {
+                            index += 1;
+                        }
+                    }
+                    self.next_index = index + 1;
                     self.frames_output += 1;
                     self.frame_warnings = std::mem::take(&mut self.pending_warnings);
                     self.note_frame_problems();
@@ -172,9 +219,17 @@ impl Session {
                 ));
             }
         }
+        if !self.packet_pending {
+            self.plan_skip();
+        }
         match self.decoder.send_packet(Some(&self.packet)) {
             Ok(()) => self.packet_pending = false,
-            Err(e) if e.is_again() => self.packet_pending = true,
+            Err(e) if e.is_again() => {
+                self.packet_pending = true;
+                // An earlier packet still waits in the decoder and would be decoded with the
+                // setting meant for this one: decode everything from here on.
+                self.stop_skipping();
+            }
             Err(e) => {
                 self.packet_pending = false;
                 self.pending_warnings.push(format!(
@@ -196,6 +251,29 @@ impl Session {
                      (truncated?)"
                 ));
             }
+        }
+    }
+
+    /// Sets the decoder to skip or decode the packet about to be sent.
+    fn plan_skip(&mut self) {
+        let Some(plan) = &mut self.skip else {
+            return;
+        };
+        let skip = plan.decide(self.packets_read - 1, self.packet.data());
+        if skip != plan.skipping {
+            self.decoder.set_skip_non_reference(skip);
+            plan.skipping = skip;
+        }
+    }
+
+    fn stop_skipping(&mut self) {
+        let Some(plan) = &mut self.skip else {
+            return;
+        };
+        plan.stop();
+        if plan.skipping {
+            self.decoder.set_skip_non_reference(false);
+            plan.skipping = false;
         }
     }
 
@@ -230,10 +308,7 @@ impl Session {
             .map(BitcostMap::parse)
             .transpose()
             .map_err(|source| Error::new(&self.path, ErrorKind::InvalidMap { index, source }))?;
-        let start = self.stream.start_time.unwrap_or(0);
-        let pts_time = frame
-            .best_effort_timestamp()
-            .and_then(|ts| self.stream.time_base.seconds(ts.saturating_sub(start)));
+        let pts_time = self.frame_pts_time();
         let pixels = pixels
             .map(|request| {
                 let width = if request.width == 0 {
