@@ -28,18 +28,22 @@ pub fn linspace_trunc(start: f64, stop: f64, num: usize) -> Vec<i64> {
 /// Block size below which numpy's pairwise summation adds sequentially in 8 lanes.
 const PW_BLOCKSIZE: usize = 128;
 
-/// `numpy.sum` of a contiguous float32 vector: pairwise summation with float32 accumulators,
-/// in numpy's exact order (8 interleaved partial sums per block of up to 128 values).
-pub fn pairwise_sum_f32(values: &[f32]) -> f32 {
+/// `numpy.sum` of a contiguous float vector: pairwise summation with accumulators of the
+/// element type, in numpy's exact order (8 interleaved partial sums per block of up to 128
+/// values).
+fn pairwise_sum<T>(values: &[T]) -> T
+where
+    T: Copy + Default + std::ops::Add<Output = T> + std::ops::AddAssign,
+{
     let n = values.len();
     if n < 8 {
-        let mut res = 0.0f32;
+        let mut res = T::default();
         for &v in values {
             res += v;
         }
         res
     } else if n <= PW_BLOCKSIZE {
-        let mut r = [0f32; 8];
+        let mut r = [T::default(); 8];
         r.copy_from_slice(&values[..8]);
         let mut i = 8;
         while i < n - (n % 8) {
@@ -57,41 +61,18 @@ pub fn pairwise_sum_f32(values: &[f32]) -> f32 {
     } else {
         let mut n2 = n / 2;
         n2 -= n2 % 8;
-        pairwise_sum_f32(&values[..n2]) + pairwise_sum_f32(&values[n2..])
+        pairwise_sum(&values[..n2]) + pairwise_sum(&values[n2..])
     }
 }
 
-/// `numpy.sum` / `numpy.mean` building block for float64 vectors (same algorithm as
-/// [`pairwise_sum_f32`] with float64 accumulators).
+/// `numpy.sum` of a contiguous float32 vector (float32 accumulators).
+pub fn pairwise_sum_f32(values: &[f32]) -> f32 {
+    pairwise_sum(values)
+}
+
+/// `numpy.sum` / `numpy.mean` building block for float64 vectors.
 pub fn pairwise_sum_f64(values: &[f64]) -> f64 {
-    let n = values.len();
-    if n < 8 {
-        let mut res = 0.0f64;
-        for &v in values {
-            res += v;
-        }
-        res
-    } else if n <= PW_BLOCKSIZE {
-        let mut r = [0f64; 8];
-        r.copy_from_slice(&values[..8]);
-        let mut i = 8;
-        while i < n - (n % 8) {
-            for (j, acc) in r.iter_mut().enumerate() {
-                *acc += values[i + j];
-            }
-            i += 8;
-        }
-        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        while i < n {
-            res += values[i];
-            i += 1;
-        }
-        res
-    } else {
-        let mut n2 = n / 2;
-        n2 -= n2 % 8;
-        pairwise_sum_f64(&values[..n2]) + pairwise_sum_f64(&values[n2..])
-    }
+    pairwise_sum(values)
 }
 
 /// `numpy.mean` of a float64 vector (NaN for an empty one, as numpy).
