@@ -38,6 +38,7 @@ pub use pyjson::Json;
 
 use crate::ffmpeg::{PixelFormat, ThreadType};
 use crate::map::Measure;
+use crate::output::StagingDir;
 use crate::reader::{self, PixelRequest, ReaderOptions, SelectOptions, SelectStats};
 use geometry::{Geometry, ResizeRule, resolve_geometry};
 use group::{Dropped, GroupSpec, MIN_PROCESSED_GROUP};
@@ -495,8 +496,8 @@ pub fn run_preinfer(
     }
 
     // Select, pack, write canvases.
-    let mut stage =
-        output::Stage::create(&config.out_dir).map_err(PreinferError::io(&config.out_dir))?;
+    let stage = StagingDir::create(&config.out_dir, "codecprep-preinfer")
+        .map_err(PreinferError::io(&config.out_dir))?;
     let format = config.canvas_format;
     let canvas_files: Vec<String> = (0..processed.len() * ipg)
         .map(|i| output::canvas_name(i, format))
@@ -571,7 +572,7 @@ pub fn run_preinfer(
             .iter_mut()
             .map(|g| std::mem::take(&mut g.masks))
             .collect();
-        write_mask_videos(&mut stage, config, &geom, &frame_pixels, &groups)?;
+        write_mask_videos(&stage, config, &geom, &frame_pixels, &groups)?;
         ctx.lap("save_mask_video");
     }
     ctx.timings
@@ -619,7 +620,9 @@ pub fn run_preinfer(
     let meta = build_meta(&ctx.timings);
     let meta_path = stage.path(output::META_NAME);
     output::write_text(&meta_path, &meta.to_pretty()).map_err(PreinferError::io(&meta_path))?;
-    stage.commit().map_err(PreinferError::io(&config.out_dir))?;
+    stage
+        .commit_last(output::META_NAME)
+        .map_err(PreinferError::io(&config.out_dir))?;
     ctx.report(Stage::Write, 1, 1);
     Ok(PreinferResult {
         out_dir: config.out_dir.clone(),
@@ -909,7 +912,7 @@ fn process_group(
 /// Writes `sampled_masked_sbs.mp4` and `sampled_masked_only.mp4` (see `masks`) into the
 /// staging directory, frame by frame, through GStreamer.
 fn write_mask_videos(
-    stage: &mut output::Stage,
+    stage: &StagingDir,
     config: &PreinferConfig,
     geom: &Geometry,
     frames: &[&[u8]],
@@ -923,7 +926,7 @@ fn write_mask_videos(
     };
     let (w, h) = (geom.processed_w, geom.processed_h);
     let (even_w, even_h) = (w + w % 2, h + h % 2);
-    let mut open = |name: &str, width: usize| {
+    let open = |name: &str, width: usize| {
         let path = stage.path(name);
         let final_path = config.out_dir.join(name);
         VideoWriter::create(&path, width as u32, even_h as u32, RawFormat::Bgr, fps)

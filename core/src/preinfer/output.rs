@@ -5,8 +5,7 @@
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use super::config::CanvasFormat;
 use crate::output::{NpyElement, NpyStreamWriter};
@@ -16,97 +15,9 @@ pub const JPEG_QUALITY: u8 = 95;
 /// Name of the metadata file, moved into place last.
 pub const META_NAME: &str = "meta.json";
 
-static STAGE_COUNTER: AtomicU64 = AtomicU64::new(0);
-
 /// `canvas_000.png`, ..., `canvas_999.png`, `canvas_1000.png`.
 pub fn canvas_name(index: usize, format: CanvasFormat) -> String {
     format!("canvas_{index:03}.{}", format.as_str())
-}
-
-/// A hidden staging directory inside the destination; removed (with the destination, if
-/// this run created it and it is still empty) unless committed.
-pub struct Stage {
-    destination: PathBuf,
-    temporary: PathBuf,
-    created: Vec<PathBuf>,
-    committed: bool,
-    files: Vec<String>,
-}
-
-impl Stage {
-    /// Creates the destination (and missing parents) and a fresh staging directory in it.
-    pub fn create(destination: &Path) -> io::Result<Self> {
-        let mut created = Vec::new();
-        let mut missing = Some(destination);
-        while let Some(dir) = missing {
-            if dir.as_os_str().is_empty() || dir.exists() {
-                break;
-            }
-            created.push(dir.to_path_buf());
-            missing = dir.parent();
-        }
-        fs::create_dir_all(destination)?;
-        let n = STAGE_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let temporary = destination.join(format!(
-            ".codecprep-preinfer-{}-{n}.tmp",
-            std::process::id()
-        ));
-        // From here on, `drop` removes what this call created if a step fails.
-        let stage = Self {
-            destination: destination.to_path_buf(),
-            temporary,
-            created,
-            committed: false,
-            files: Vec::new(),
-        };
-        if stage.temporary.exists() {
-            fs::remove_dir_all(&stage.temporary)?;
-        }
-        fs::create_dir(&stage.temporary)?;
-        Ok(stage)
-    }
-
-    /// Where to write the file that becomes `DEST/name`.
-    pub fn path(&mut self, name: &str) -> PathBuf {
-        if !self.files.iter().any(|f| f == name) {
-            self.files.push(name.to_owned());
-        }
-        self.temporary.join(name)
-    }
-
-    pub fn destination(&self) -> &Path {
-        &self.destination
-    }
-
-    /// Moves every staged file into the destination, `meta.json` last.
-    pub fn commit(mut self) -> io::Result<()> {
-        let mut names = std::mem::take(&mut self.files);
-        names.sort_by_key(|n| n == META_NAME);
-        for name in &names {
-            let from = self.temporary.join(name);
-            if from.exists() {
-                fs::rename(&from, self.destination.join(name))?;
-            }
-        }
-        fs::remove_dir_all(&self.temporary)?;
-        self.committed = true;
-        Ok(())
-    }
-}
-
-impl Drop for Stage {
-    fn drop(&mut self) {
-        if self.committed {
-            return;
-        }
-        // Best effort: never hide the error that caused the abort.
-        let _ = fs::remove_dir_all(&self.temporary);
-        for dir in &self.created {
-            if fs::remove_dir(dir).is_err() {
-                break;
-            }
-        }
-    }
 }
 
 /// Writes one RGB canvas (`width x height`, packed rows).
@@ -227,35 +138,6 @@ mod tests {
         let arr: ndarray::Array3<u8> = ndarray_npy::read_npy(&npy).unwrap();
         assert_eq!(arr.shape(), &[h, w, 3]);
         assert_eq!(arr.as_slice().unwrap(), &rgb[..]);
-    }
-
-    #[test]
-    fn stage_commits_meta_last_and_cleans_up_on_drop() {
-        let root = tempfile::tempdir().unwrap();
-        let dest = root.path().join("a/b");
-        let mut stage = Stage::create(&dest).unwrap();
-        write_text(&stage.path(META_NAME), "{}").unwrap();
-        write_text(&stage.path("x.txt"), "x").unwrap();
-        assert!(!dest.join(META_NAME).exists());
-        stage.commit().unwrap();
-        assert_eq!(fs::read_to_string(dest.join("x.txt")).unwrap(), "x");
-        assert_eq!(fs::read_dir(&dest).unwrap().count(), 2);
-
-        let fresh = root.path().join("c/d");
-        {
-            let mut stage = Stage::create(&fresh).unwrap();
-            write_text(&stage.path("y.txt"), "y").unwrap();
-        }
-        assert!(
-            !root.path().join("c").exists(),
-            "created directories are removed"
-        );
-        {
-            let mut stage = Stage::create(&dest).unwrap();
-            write_text(&stage.path("x.txt"), "new").unwrap();
-        }
-        assert_eq!(fs::read_to_string(dest.join("x.txt")).unwrap(), "x");
-        assert_eq!(fs::read_dir(&dest).unwrap().count(), 2);
     }
 
     #[test]
