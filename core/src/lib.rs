@@ -5,6 +5,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod blink;
 pub mod decoder;
 #[allow(unsafe_code)]
 pub mod ffmpeg;
