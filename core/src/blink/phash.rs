@@ -21,7 +21,7 @@ impl PerceptualHasher {
     /// `side` bits per row and column; `None` outside `MIN_SIDE..=MAX_SIDE` or when odd (the
     /// hash is stored in whole bytes).
     pub fn new(side: u32) -> Option<Self> {
-        if !(MIN_SIDE..=MAX_SIDE).contains(&side) || side % 2 != 0 {
+        if !(MIN_SIDE..=MAX_SIDE).contains(&side) || !side.is_multiple_of(2) {
             return None;
         }
         let hasher = HasherConfig::new()
