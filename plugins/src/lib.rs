@@ -3,6 +3,8 @@
 //! - [`meta`]: the bit-cost `GstMeta` (`CodecPrepBitcostMetaAPI`) carrying a frame's maps.
 //! - [`bitcostdec`]: a video decoder that attaches the meta to every frame, optionally without
 //!   reconstructing pixels (`scan-only`).
+//! - [`readinessgroup`]: samples, scores and groups the frames as `codec-video-prep` does.
+//! - [`canvaspack`]: packs each group's best blocks into RGB canvases.
 //!
 //! The decoding itself is `codecprep-core`'s (the patched FFmpeg, linked statically so it never
 //! clashes with gst-libav's system libavcodec in the same process).
@@ -10,12 +12,16 @@
 use gst::glib;
 
 pub mod bitcostdec;
+pub mod canvaspack;
 pub mod meta;
+pub mod readinessgroup;
 
 pub use meta::BitcostMeta;
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     bitcostdec::register(plugin)?;
+    readinessgroup::register(plugin)?;
+    canvaspack::register(plugin)?;
     Ok(())
 }
 

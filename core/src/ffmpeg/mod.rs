@@ -27,8 +27,8 @@ pub(crate) use format::{InputContext, StreamInfo};
 pub(crate) use frame::Frame;
 pub(crate) use packet::Packet;
 pub use picture::{Picture, PlanarFormat, Plane};
-pub use scale::PixelFormat;
 pub(crate) use scale::Scaler;
+pub use scale::{PictureScaler, PixelFormat};
 
 /// Environment variable choosing FFmpeg's own log level (quiet by default, because decoding
 /// problems are reported per frame as warnings): quiet, panic, fatal, error, warning, info,

@@ -3,7 +3,7 @@
 //! of every canvas patch (`src_patch_position.npy`).
 
 use super::geometry::Geometry;
-use super::select::Candidate;
+use super::select::{Candidate, Selection, select_blocks};
 
 /// Where one canvas patch comes from: group position `t` and the patch cell in that frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +114,54 @@ pub fn render_group(
         }
     }
     (canvases, positions)
+}
+
+/// A group's canvases and how they were chosen (§13.2-13.5).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackedGroup {
+    /// Group positions in canvas order: `0..len` with the anchor swap applied.
+    pub order: Vec<usize>,
+    /// Source frame id of each entry of `order`.
+    pub frame_ids: Vec<usize>,
+    pub selection: Selection,
+    pub layout: Vec<Option<PatchSource>>,
+    /// Packed RGB canvases, `hb*p` rows of `wb*p*3` bytes.
+    pub canvases: Vec<Vec<u8>>,
+    /// `[frame id, ph, pw]` per canvas cell (`-1` for padding).
+    pub positions: Vec<[i32; 3]>,
+}
+
+/// Anchor swap, top-`budget` selection, packing and rendering of one group, given per
+/// group position its frame id, BGR pixels at the processed size, block scores and
+/// whether it is good.
+pub fn pack_group(
+    frame_ids: &[usize],
+    frames: &[&[u8]],
+    scores: &[&[f32]],
+    good: &[bool],
+    geom: &Geometry,
+    images_per_group: usize,
+    budget: usize,
+) -> PackedGroup {
+    let mut order: Vec<usize> = (0..frame_ids.len()).collect();
+    if let Some(swap) = anchor_swap(good) {
+        order.swap(0, swap);
+    }
+    let ids: Vec<usize> = order.iter().map(|&p| frame_ids[p]).collect();
+    let window: Vec<&[f32]> = order.iter().map(|&p| scores[p]).collect();
+    let good: Vec<bool> = order.iter().map(|&p| good[p]).collect();
+    let frames: Vec<&[u8]> = order.iter().map(|&p| frames[p]).collect();
+    let selection = select_blocks(&window, &good, budget);
+    let layout = layout_group(&selection.blocks, &ids, geom, images_per_group);
+    let (canvases, positions) = render_group(&layout, &frames, &ids, geom);
+    PackedGroup {
+        order,
+        frame_ids: ids,
+        selection,
+        layout,
+        canvases,
+        positions,
+    }
 }
 
 #[cfg(test)]

@@ -310,6 +310,84 @@ pub struct Grouping {
     pub dropped: Vec<Dropped>,
 }
 
+/// What the readiness builder decided for the frames from a group's start on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReadinessStep {
+    /// The next group holds the first `len` frames.
+    Group {
+        len: usize,
+        stop_reason: &'static str,
+        stats: ReadinessStats,
+    },
+    /// The remaining frames (the whole window, at the end of the video) are fewer than
+    /// `max(4, min_frames)`: the reference drops them, `Compat::None` merges them (see
+    /// [`readiness_groups`]).
+    Tail,
+}
+
+/// How many frames from a group's start [`readiness_step`] needs before it can decide
+/// without knowing whether the video ends: one more than `max_frames`, so that a group
+/// ending exactly at the end of the video is told apart (`tail_flush`).
+pub fn readiness_lookahead(p: &ReadinessParams) -> usize {
+    p.max_frames.max(MIN_PROCESSED_GROUP.max(p.min_frames)) + 1
+}
+
+/// §11.2 for one group: `window` holds the scores of the frames from the group's start on;
+/// `complete` says the window reaches the end of the video. Returns `None` while the window
+/// is shorter than [`readiness_lookahead`] and not complete. A stream can thus be grouped
+/// with a delay of at most `max_frames + 1` sampled frames.
+pub fn readiness_step(
+    window: &[&[f32]],
+    p: &ReadinessParams,
+    complete: bool,
+) -> Option<ReadinessStep> {
+    let n = window.len();
+    if !complete && n < readiness_lookahead(p) {
+        return None;
+    }
+    if n < MIN_PROCESSED_GROUP.max(p.min_frames) {
+        return Some(ReadinessStep::Tail);
+    }
+    let stats = |end: usize| readiness_stats(&window[..end], p.budget, p.coverage_bins);
+    let coverage_needed = p.coverage_bins.min(p.images_per_group.saturating_sub(1));
+    let mut end = p.min_frames.min(n);
+    let max_end = p.max_frames.min(n);
+    let mut prev: Option<f64> = None;
+    let mut chosen: Option<(usize, ReadinessStats)> = None;
+    let mut reason = "max_group_frames";
+    while end <= max_end {
+        let st = stats(end);
+        let cur = f64::from(st.topk_sum);
+        let cov_ok = st.selected_time_bins >= coverage_needed;
+        let thr_ok = cur >= p.threshold;
+        let gain = prev.map_or(1.0, |pv| (cur - pv) / pv.abs().max(1e-6));
+        if thr_ok && cov_ok {
+            chosen = Some((end, st));
+            reason = "readiness_threshold";
+            if prev.is_some() && gain < p.delta_ratio {
+                reason = "readiness_threshold_low_gain";
+                break;
+            }
+        }
+        prev = Some(cur);
+        end += 1;
+    }
+    let (len, stats) = match chosen {
+        Some(c) => c,
+        None => {
+            if complete && max_end >= n {
+                reason = "tail_flush";
+            }
+            (max_end, stats(max_end))
+        }
+    };
+    Some(ReadinessStep::Group {
+        len,
+        stop_reason: reason,
+        stats,
+    })
+}
+
 /// §11.2: each group grows from `min_frames` while it is ready (threshold met and enough
 /// coverage) and each added frame raises the top-k sum by at least `delta_ratio`; at most
 /// `max_frames`. The reference drops a remainder shorter than `max(4, min_frames)`; with
@@ -317,78 +395,89 @@ pub struct Grouping {
 /// the only group of a short video.
 pub fn readiness_groups(scores: &[&[f32]], p: &ReadinessParams) -> Grouping {
     let n = scores.len();
-    let stats = |a: usize, b: usize| readiness_stats(&scores[a..b], p.budget, p.coverage_bins);
-    let coverage_needed = p.coverage_bins.min(p.images_per_group.saturating_sub(1));
     let mut groups: Vec<GroupSpec> = Vec::new();
     let mut dropped = Vec::new();
     let mut start = 0;
     while start < n {
-        if n - start < MIN_PROCESSED_GROUP.max(p.min_frames) {
-            match p.compat {
-                Compat::Reference => dropped.push(Dropped {
+        match readiness_step(&scores[start..], p, true) {
+            Some(ReadinessStep::Group {
+                len,
+                stop_reason,
+                stats,
+            }) => {
+                groups.push(GroupSpec {
+                    group_idx: groups.len(),
                     start,
-                    end: n,
-                    reason: "readiness_tail_shorter_than_min_group_frames",
-                }),
-                Compat::None => match groups.last_mut() {
-                    Some(last) => {
-                        last.end = n;
-                        last.stop_reason = "tail_merged";
-                        last.readiness = Some(stats(last.start, n));
+                    end: start + len,
+                    stop_reason,
+                    readiness: Some(stats),
+                });
+                start += len;
+            }
+            Some(ReadinessStep::Tail) | None => {
+                match tail_group(groups.last(), start, n, p.compat, |a, b| {
+                    readiness_stats(&scores[a..b], p.budget, p.coverage_bins)
+                }) {
+                    TailOutcome::Dropped(d) => dropped.push(d),
+                    TailOutcome::Merged(last) => {
+                        *groups.last_mut().expect("merged into a group") = last
                     }
-                    None => groups.push(GroupSpec {
-                        group_idx: 0,
-                        start,
-                        end: n,
-                        stop_reason: "tail_flush",
-                        readiness: Some(stats(start, n)),
-                    }),
-                },
-            }
-            break;
-        }
-        let mut end = (start + p.min_frames).min(n);
-        let max_end = (start + p.max_frames).min(n);
-        let mut prev: Option<f64> = None;
-        let mut chosen: Option<(usize, ReadinessStats)> = None;
-        let mut reason = "max_group_frames";
-        while end <= max_end {
-            let st = stats(start, end);
-            let cur = f64::from(st.topk_sum);
-            let cov_ok = st.selected_time_bins >= coverage_needed;
-            let thr_ok = cur >= p.threshold;
-            let gain = prev.map_or(1.0, |pv| (cur - pv) / pv.abs().max(1e-6));
-            let ready = thr_ok && cov_ok;
-            if ready {
-                chosen = Some((end, st));
-                reason = "readiness_threshold";
-                if prev.is_some() && gain < p.delta_ratio {
-                    reason = "readiness_threshold_low_gain";
-                    break;
+                    TailOutcome::Only(group) => groups.push(group),
                 }
+                break;
             }
-            prev = Some(cur);
-            end += 1;
         }
-        let (chosen_end, chosen_stats) = match chosen {
-            Some(c) => c,
-            None => {
-                if max_end >= n {
-                    reason = "tail_flush";
-                }
-                (max_end, stats(start, max_end))
-            }
-        };
-        groups.push(GroupSpec {
-            group_idx: groups.len(),
-            start,
-            end: chosen_end,
-            stop_reason: reason,
-            readiness: Some(chosen_stats),
-        });
-        start = chosen_end;
     }
     Grouping { groups, dropped }
+}
+
+/// What becomes of a readiness tail (`start..end`, shorter than the minimum).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TailOutcome {
+    /// The reference drops it.
+    Dropped(Dropped),
+    /// `Compat::None`: the last group (`last`), extended to the end (`tail_merged`).
+    Merged(GroupSpec),
+    /// `Compat::None` with no group before it: it is the only group (`tail_flush`).
+    Only(GroupSpec),
+}
+
+/// Decides the fate of a readiness tail; `stats(a, b)` gives the statistics of `a..b`.
+pub fn tail_group(
+    last: Option<&GroupSpec>,
+    start: usize,
+    end: usize,
+    compat: Compat,
+    stats: impl Fn(usize, usize) -> ReadinessStats,
+) -> TailOutcome {
+    match (compat, last) {
+        (Compat::Reference, _) => TailOutcome::Dropped(Dropped {
+            start,
+            end,
+            reason: "readiness_tail_shorter_than_min_group_frames",
+        }),
+        (Compat::None, Some(last)) => TailOutcome::Merged(GroupSpec {
+            end,
+            stop_reason: "tail_merged",
+            readiness: Some(stats(last.start, end)),
+            ..last.clone()
+        }),
+        (Compat::None, None) => TailOutcome::Only(GroupSpec {
+            group_idx: 0,
+            start,
+            end,
+            stop_reason: "tail_flush",
+            readiness: Some(stats(start, end)),
+        }),
+    }
+}
+
+/// Groups shorter than this are not processed: 4 in the reference, every group otherwise.
+pub fn min_processed_group(compat: Compat) -> usize {
+    match compat {
+        Compat::Reference => MIN_PROCESSED_GROUP,
+        Compat::None => 1,
+    }
 }
 
 #[cfg(test)]

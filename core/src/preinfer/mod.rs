@@ -10,6 +10,7 @@
 pub mod blocks;
 pub mod canvas;
 pub mod config;
+pub mod frames;
 pub mod geometry;
 pub mod group;
 pub mod keyframes;
@@ -20,7 +21,9 @@ pub mod output;
 pub mod pyjson;
 pub mod sample;
 pub mod score;
+pub mod scoring;
 pub mod select;
+pub mod stream;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -40,9 +43,10 @@ use crate::ffmpeg::{PixelFormat, ThreadType};
 use crate::map::Measure;
 use crate::output::StagingDir;
 use crate::reader::{self, PixelRequest, ReaderOptions, SelectOptions, SelectStats};
-use geometry::{Geometry, ResizeRule, resolve_geometry};
+use frames::PreparedFrame;
+use geometry::Geometry;
 use group::{Dropped, GroupSpec, MIN_PROCESSED_GROUP};
-use score::{Mapping, ScoreGrid};
+use score::ScoreGrid;
 
 /// The stages of a run, as reported to the progress callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,17 +163,6 @@ impl Ctx<'_> {
         self.timings.set(key, seconds);
         seconds
     }
-}
-
-/// A sampled frame's decoded data (one per distinct id).
-#[derive(Clone)]
-struct DecodedFrame {
-    /// BGR at the processed size.
-    pixels: Vec<u8>,
-    iframe: bool,
-    grid: ScoreGrid,
-    /// Not black, solid or green-corrupted (§9.5).
-    good: bool,
 }
 
 /// Runs the whole job for `config.video` into `config.out_dir`.
@@ -292,14 +285,7 @@ pub fn run_preinfer(
     if ids.is_empty() {
         return Err(PreinferError::unusable(video, "no frame was sampled"));
     }
-    let rule = if config.no_resize {
-        ResizeRule::NoResize
-    } else if config.max_pixels > 0 {
-        ResizeRule::MaxPixels(config.max_pixels as usize)
-    } else {
-        ResizeRule::MaxDim(config.max_dim.max(1) as usize)
-    };
-    let geom = resolve_geometry(height, width, config.patch_px(), config.block(), rule)
+    let geom = frames::frame_geometry(config, width, height)
         .map_err(|e| PreinferError::unusable(video, e.to_string()))?;
     ctx.lap("resolve_frame_geometry");
     ctx.report(Stage::Sample, 1, 1);
@@ -320,70 +306,18 @@ pub fn run_preinfer(
     ctx.report(Stage::Score, 0, 1);
     let good_frames: Vec<bool> = decoded.iter().map(|f| f.good).collect();
     ctx.lap("precompute_good_masks");
-    let mut grids: Vec<ScoreGrid> = position_frame
+    let grids: Vec<ScoreGrid> = position_frame
         .iter()
         .map(|&u| decoded[u].grid.clone())
         .collect();
-    grids.par_iter_mut().for_each(|g| {
-        score::normalize(g, config.bitcost_pct, config.bitcost_log_scale);
+    let is_i: Vec<bool> = position_frame.iter().map(|&u| decoded[u].iframe).collect();
+    let scoring::ScoredFrames {
+        block_scores,
+        iframe_score_clip_debug,
+        frame_score_norm_debug,
+    } = scoring::score_frames(config, &geom, grids, &is_i, &mut |key| {
+        ctx.lap(key);
     });
-    let mut mapping_list: Vec<((usize, usize, usize), Mapping)> = Vec::new();
-    let mapping_of: Vec<usize> = grids
-        .iter()
-        .map(|g| {
-            let key = (g.rows, g.cols, g.cell_px);
-            match mapping_list.iter().position(|(k, _)| *k == key) {
-                Some(i) => i,
-                None => {
-                    mapping_list.push((key, Mapping::for_compat(compat, g, &geom)));
-                    mapping_list.len() - 1
-                }
-            }
-        })
-        .collect();
-    let mappings: Vec<&Mapping> = mapping_of.iter().map(|&i| &mapping_list[i].1).collect();
-    ctx.lap("bitcost_to_score_maps");
-    let iframe_score_clip_debug = match config.iframe_score_clip_mode {
-        IframeScoreClipMode::None => Json::Null,
-        IframeScoreClipMode::NonIPercentile => {
-            let is_i: Vec<bool> = position_frame.iter().map(|&u| decoded[u].iframe).collect();
-            let out = score::clip_iframes(
-                &mut grids,
-                &mappings,
-                &is_i,
-                config.iframe_score_clip_percentile,
-            );
-            ctx.lap("clip_iframe_score_maps");
-            out.debug
-        }
-    };
-    let compute_blocks = |grids: &[ScoreGrid]| -> Vec<Vec<f32>> {
-        grids
-            .par_iter()
-            .zip(mappings.par_iter())
-            .map(|(g, m)| blocks::block_scores(g, m, &geom))
-            .collect()
-    };
-    let mut block_scores = compute_blocks(&grids);
-    let frame_score_norm_debug = match config.frame_score_norm_mode {
-        FrameScoreNormMode::None => Json::Null,
-        FrameScoreNormMode::FrameMeanFloor => {
-            let means: Vec<f32> = block_scores
-                .iter()
-                .map(|b| score::mean_block_score(b))
-                .collect();
-            let (_, debug) = score::frame_mean_floor(
-                &mut grids,
-                &means,
-                config.frame_score_norm_floor_ratio,
-                config.frame_score_norm_allow_boost,
-            );
-            block_scores = compute_blocks(&grids);
-            ctx.lap("normalize_score_maps");
-            debug
-        }
-    };
-    drop(grids);
     ctx.lap("precompute_block_scores");
     ctx.report(Stage::Score, 1, 1);
     ctx.check()?;
@@ -457,10 +391,7 @@ pub fn run_preinfer(
     };
     let tail_frames = if readiness { 0 } else { n % group_size };
     // The reference skips groups under 4 frames; corrected mode processes every group.
-    let min_processed = match compat {
-        Compat::Reference => MIN_PROCESSED_GROUP,
-        Compat::None => 1,
-    };
+    let min_processed = group::min_processed_group(compat);
     let processed: Vec<&GroupSpec> = grouping
         .groups
         .iter()
@@ -671,7 +602,7 @@ fn decode_frames(
     unique: &[usize],
     geom: &Geometry,
     ctx: &mut Ctx<'_>,
-) -> Result<(Vec<DecodedFrame>, Json), PreinferError> {
+) -> Result<(Vec<PreparedFrame>, Json), PreinferError> {
     let reader_options = ReaderOptions {
         threads: config.decoder_threads(),
         thread_type: match config.thread_type {
@@ -681,12 +612,7 @@ fn decode_frames(
         measure: Measure::Reference,
         deblock: config.decode_backend == DecodeBackend::FfmpegNative,
     };
-    // The reference scales to the processed size; the corrected mode scales to the resized
-    // size and pads (they differ only with no_resize).
-    let (req_w, req_h) = match config.compat {
-        Compat::Reference => (geom.processed_w, geom.processed_h),
-        Compat::None => (geom.resize_w, geom.resize_h),
-    };
+    let (req_w, req_h) = frames::scaled_size(config.compat, geom);
     let progress = ctx.progress;
     let report = move |done: usize, total: usize| {
         if let Some(p) = progress {
@@ -705,7 +631,7 @@ fn decode_frames(
         progress: Some(&report),
         cancel: ctx.cancel,
     };
-    let convert = |record: reader::FrameRecord| -> Result<DecodedFrame, PreinferError> {
+    let convert = |record: reader::FrameRecord| -> Result<PreparedFrame, PreinferError> {
         let Some(map) = record.map.as_ref() else {
             return Err(PreinferError::unusable(
                 video,
@@ -715,18 +641,12 @@ fn decode_frames(
                 ),
             ));
         };
-        let grid = score::cost_grid(map, config.bitcost_grid, config.compat);
         let pixels = record
             .pixels
             .map(reader::Pixels::into_data)
             .unwrap_or_default();
-        let pixels = pad_frame(pixels, req_w, req_h, geom.processed_w, geom.processed_h);
-        Ok(DecodedFrame {
-            good: !score::frame_is_bad(&pixels),
-            pixels,
-            iframe: record.pict_type.eq_ignore_ascii_case(&'I'),
-            grid,
-        })
+        let iframe = record.pict_type.eq_ignore_ascii_case(&'I');
+        Ok(frames::prepare_frame(map, pixels, iframe, config, geom))
     };
     let request = PixelRequest {
         format: PixelFormat::Bgr,
@@ -766,19 +686,6 @@ fn decode_json(stats: &SelectStats, workers: usize, threads: usize) -> Json {
         )
 }
 
-/// Zero-pads a packed BGR picture on the right and bottom.
-fn pad_frame(pixels: Vec<u8>, w: usize, h: usize, out_w: usize, out_h: usize) -> Vec<u8> {
-    if (w, h) == (out_w, out_h) {
-        return pixels;
-    }
-    let mut out = vec![0u8; out_w * out_h * 3];
-    for y in 0..h.min(out_h) {
-        let n = w.min(out_w) * 3;
-        out[y * out_w * 3..y * out_w * 3 + n].copy_from_slice(&pixels[y * w * 3..y * w * 3 + n]);
-    }
-    out
-}
-
 struct GroupInputs<'a> {
     ids: &'a [usize],
     frames: &'a [&'a [u8]],
@@ -810,27 +717,29 @@ fn process_group(
     inp: &GroupInputs<'_>,
 ) -> Result<GroupOutput, PreinferError> {
     let started = Instant::now();
-    let mut order: Vec<usize> = (spec.start..spec.end).collect();
-    let good: Vec<bool> = order.iter().map(|&p| inp.good[p]).collect();
-    if let Some(swap) = canvas::anchor_swap(&good) {
-        order.swap(0, swap);
-    }
-    let frame_ids: Vec<usize> = order.iter().map(|&p| inp.ids[p]).collect();
-    let window: Vec<&[f32]> = order.iter().map(|&p| inp.scores[p]).collect();
-    let good: Vec<bool> = order.iter().map(|&p| inp.good[p]).collect();
-    let frames: Vec<&[u8]> = order.iter().map(|&p| inp.frames[p]).collect();
-    let selection = select::select_blocks(&window, &good, inp.budget);
-    let layout = canvas::layout_group(
-        &selection.blocks,
-        &frame_ids,
+    let range = spec.start..spec.end;
+    let frames: Vec<&[u8]> = inp.frames[range.clone()].to_vec();
+    let packed = canvas::pack_group(
+        &inp.ids[range.clone()],
+        &frames,
+        &inp.scores[range.clone()],
+        &inp.good[range],
         inp.geom,
         inp.images_per_group,
+        inp.budget,
     );
-    let (canvases, positions) = canvas::render_group(&layout, &frames, &frame_ids, inp.geom);
+    let canvas::PackedGroup {
+        order,
+        frame_ids,
+        selection,
+        layout,
+        canvases,
+        positions,
+    } = packed;
     let group_masks = if inp.masks {
         masks::GroupMasks {
             keep: masks::keep_masks(&layout, order.len(), inp.geom),
-            order: order.clone(),
+            order: order.iter().map(|&p| spec.start + p).collect(),
         }
     } else {
         masks::GroupMasks::default()
