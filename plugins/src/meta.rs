@@ -171,3 +171,26 @@ impl fmt::Debug for BitcostMeta {
             .finish()
     }
 }
+
+/// Name of the custom meta `bitcostdec` adds to frames decoded from a keyframe (sync point).
+///
+/// Decoded raw buffers never carry `DELTA_UNIT` (every raw picture stands alone), but the
+/// preinfer job moves sampled frames off keyframes, so the decoder marks them this way.
+pub const KEYFRAME_META: &str = "CodecPrepKeyframeMeta";
+
+fn register_keyframe_meta() {
+    static REGISTER: std::sync::Once = std::sync::Once::new();
+    REGISTER.call_once(|| gst::meta::CustomMeta::register_simple(KEYFRAME_META));
+}
+
+/// Marks `buffer` as decoded from a keyframe.
+pub fn mark_keyframe(buffer: &mut gst::BufferRef) -> Result<(), gst::glib::BoolError> {
+    register_keyframe_meta();
+    gst::meta::CustomMeta::add(buffer, KEYFRAME_META).map(|_| ())
+}
+
+/// Whether `buffer` was decoded from a keyframe (marked by [`mark_keyframe`]).
+pub fn is_keyframe(buffer: &gst::BufferRef) -> bool {
+    register_keyframe_meta();
+    gst::meta::CustomMeta::from_buffer(buffer, KEYFRAME_META).is_ok()
+}

@@ -215,7 +215,14 @@ impl BitcostDec {
                 state.any_output = true;
                 state.frames_out - 1
             };
+            // Raw output buffers never carry DELTA_UNIT: keyframes get the keyframe meta.
+            let sync_point = frame
+                .input_buffer()
+                .is_some_and(|b| !b.flags().contains(gst::BufferFlags::DELTA_UNIT));
             let buffer = frame.output_buffer_mut().ok_or(gst::FlowError::Error)?;
+            if sync_point {
+                crate::meta::mark_keyframe(buffer).map_err(|_| gst::FlowError::Error)?;
+            }
             BitcostMeta::add(buffer, map, index);
             obj.finish_frame(frame)?;
         }

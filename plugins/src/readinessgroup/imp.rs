@@ -205,7 +205,7 @@ impl ReadinessGroup {
         };
         let frame = FrameIn {
             index,
-            keyframe: !buffer.flags().contains(gst::BufferFlags::DELTA_UNIT),
+            keyframe: crate::meta::is_keyframe(&buffer),
             pts: buffer.pts().map(gst::ClockTime::nseconds),
             map,
         };
@@ -478,7 +478,8 @@ impl ObjectSubclass for ReadinessGroup {
         Self {
             sinkpad,
             srcpad,
-            settings: Mutex::new(PreinferConfig::default()),
+            // The job's settings without files: the stream is the video, the pipeline the output.
+            settings: Mutex::new(PreinferConfig::new("<stream>", "<pipeline>")),
             state: Mutex::new(State::default()),
         }
     }

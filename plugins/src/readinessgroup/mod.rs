@@ -24,7 +24,7 @@
 //!
 //! What the CLI probes, the element learns from the stream: the frame count from the duration
 //! query and the frame rate (and exactly, at the end, from the frames decoded), keyframes from
-//! the buffers' delta-unit flags, the bit rate from upstream `bitrate` tags (h264parse and the
+//! bitcostdec's keyframe meta (`CodecPrepKeyframeMeta`), the bit rate from upstream `bitrate` tags (h264parse and the
 //! other parsers post a running average), else from the maps' bit counts.
 //!
 //! Modes: settings that need the whole video (a legacy or auto threshold, I-frame clipping,
