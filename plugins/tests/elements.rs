@@ -171,3 +171,147 @@ fn matroska_input_gives_the_clis_canvases() {
     assert!(matches!(ending, Ending::Eos), "{ending:?}");
     assert_same(&cli_canvases(&video, &settings), &gst, "mkv");
 }
+
+fn run(description: &str) -> Ending {
+    init();
+    let pipeline = gst::parse::launch(description)
+        .expect("valid pipeline")
+        .downcast::<gst::Pipeline>()
+        .expect("a pipeline");
+    run_to_end(&pipeline)
+}
+
+fn assert_error(ending: Ending, expected: &str) {
+    match ending {
+        Ending::Error(e) => assert!(e.contains(expected), "unexpected error: {e}"),
+        Ending::Eos => panic!("the pipeline ended without the error {expected:?}"),
+    }
+}
+
+/// The error linking `description` gives.
+fn link_error(description: &str) -> String {
+    init();
+    match gst::parse::launch(description) {
+        Ok(_) => panic!("{description} linked"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn wrong_caps_are_refused_at_negotiation() {
+    let e = link_error("videotestsrc ! video/x-raw,format=RGB ! readinessgroup ! fakesink");
+    assert!(e.contains("can't handle caps"), "{e}");
+    let e = link_error("videotestsrc ! video/x-raw,format=I420 ! canvaspack ! fakesink");
+    assert!(e.contains("can't handle caps"), "{e}");
+    // Scan-only output has no pixels to group.
+    let e = link_error(
+        "videotestsrc ! x264enc ! h264parse ! bitcostdec scan-only=true ! video/x-codecprep-bitcost ! readinessgroup ! fakesink",
+    );
+    assert!(e.contains("could not link"), "{e}");
+    // Raw video without the bit-cost meta.
+    assert_error(
+        run("videotestsrc num-buffers=3 ! video/x-raw,format=I420 ! readinessgroup ! fakesink"),
+        "bit-cost meta",
+    );
+}
+
+#[test]
+fn live_sources_refuse_whole_video_modes() {
+    assert_error(
+        run(
+            "videotestsrc is-live=true num-buffers=30 ! video/x-raw,width=64,height=64 \
+             ! x264enc tune=zerolatency ! h264parse ! bitcostdec ! readinessgroup \
+             frame-sampling-mode=fps ! fakesink",
+        ),
+        "needs the whole video",
+    );
+}
+
+#[test]
+fn garbage_and_truncated_input_end_with_an_error() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let garbage = dir.path().join("garbage.mp4");
+    std::fs::write(
+        &garbage,
+        (0..200_000u32)
+            .map(|i| (i * 7919 % 251) as u8)
+            .collect::<Vec<_>>(),
+    )
+    .expect("write garbage");
+    let ending = run(&format!(
+        "filesrc location={} ! qtdemux ! h264parse ! bitcostdec ! readinessgroup \
+         ! canvaspack ! fakesink",
+        garbage.display()
+    ));
+    assert!(matches!(ending, Ending::Error(_)), "{ending:?}");
+    let full = std::fs::read(h264_clip("mkv")).expect("read the clip");
+    let truncated = dir.path().join("truncated.mkv");
+    std::fs::write(&truncated, &full[..full.len() / 3]).expect("write the truncated clip");
+    let ending = run(&format!(
+        "filesrc location={} ! matroskademux ! h264parse ! bitcostdec ! readinessgroup \
+         num-sampled-frames=200 ! canvaspack ! fakesink",
+        truncated.display()
+    ));
+    // A third of the frames: either groups of what is there or an error, never a hang.
+    if let Ending::Error(e) = ending {
+        assert!(e.contains("sampled frame") || e.contains("error"), "{e}");
+    }
+}
+
+/// Resident memory of this process in KiB.
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/self/status")
+}
+
+#[test]
+fn streaming_memory_stays_bounded_over_10000_frames() {
+    init();
+    let pipeline = gst::parse::launch(
+        "videotestsrc num-buffers=10000 pattern=ball ! video/x-raw,width=64,height=64,framerate=25/1 \
+         ! x264enc speed-preset=ultrafast key-int-max=50 ! h264parse ! bitcostdec max-threads=1 \
+         ! readinessgroup grouping-mode=fixed group-size=8 frame-sampling-mode=all_frames \
+           avoid-keyframes=false patch=8 max-pixels=0 max-dim=64 \
+         ! canvaspack ! appsink name=sink sync=false",
+    )
+    .expect("valid pipeline")
+    .downcast::<gst::Pipeline>()
+    .expect("a pipeline");
+    let sink = pipeline
+        .by_name("sink")
+        .unwrap()
+        .downcast::<gst_app::AppSink>()
+        .unwrap();
+    let samples = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(u64, u64)>::new()));
+    let store = samples.clone();
+    sink.set_callbacks(
+        gst_app::AppSinkCallbacks::builder()
+            .new_sample(move |sink| {
+                let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                let offset = sample.buffer().map_or(0, |b| b.offset());
+                let mut store = store.lock().unwrap();
+                if offset % 500 == 0 {
+                    store.push((offset, rss_kib()));
+                }
+                Ok(gst::FlowSuccess::Ok)
+            })
+            .build(),
+    );
+    let ending = run_to_end(&pipeline);
+    assert!(matches!(ending, Ending::Eos), "{ending:?}");
+    let samples = samples.lock().unwrap().clone();
+    // 10,000 frames in groups of 8, 4 canvases each.
+    // 10,000 frames in groups of 8 make 1,250 groups of 4 canvases: offsets 0..5000.
+    let offsets: Vec<u64> = samples.iter().map(|s| s.0).collect();
+    assert_eq!(offsets, (0..10).map(|i| i * 500).collect::<Vec<u64>>());
+    let early = samples[samples.len() / 4].1;
+    let late = samples.last().unwrap().1;
+    assert!(
+        late < early + 20 * 1024,
+        "resident memory grew from {early} KiB to {late} KiB over the stream"
+    );
+}

@@ -3,8 +3,8 @@
 //! whole video at its end (`Whole`) or as the frames arrive (`Streaming`).
 //!
 //! The CLI probes the file first; here the facts come from the stream: the frame count from
-//! the duration (the exact count of decoded frames at the end), keyframes from the buffers'
-//! delta-unit flags (their display positions), the bit rate from upstream tags (else from the
+//! the duration (the exact count of decoded frames at the end), keyframes from bitcostdec's
+//! keyframe meta (their display positions), the bit rate from upstream tags (else from the
 //! maps' bit counts).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
