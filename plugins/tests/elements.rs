@@ -315,3 +315,37 @@ fn streaming_memory_stays_bounded_over_10000_frames() {
         "resident memory grew from {early} KiB to {late} KiB over the stream"
     );
 }
+
+#[test]
+fn gst_inspect_is_clean_for_every_element() {
+    // The cdylib cargo builds next to the test binaries' directory.
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target directory");
+    assert!(
+        dir.join("libgstcodecprep.so").is_file(),
+        "no plugin in {}",
+        dir.display()
+    );
+    for element in ["bitcostdec", "readinessgroup", "canvaspack"] {
+        let out = std::process::Command::new("gst-inspect-1.0")
+            .arg(element)
+            .env("GST_PLUGIN_PATH", dir)
+            .env(
+                "GST_REGISTRY",
+                dir.join(format!("inspect-registry-{element}.bin")),
+            )
+            .output()
+            .expect("run gst-inspect-1.0");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{element}: {stderr}");
+        assert!(
+            !stderr.contains("CRITICAL") && !stderr.contains("WARNING"),
+            "{element}: {stderr}"
+        );
+        assert!(stdout.contains("Pad Templates"), "{element}: {stdout}");
+    }
+}
