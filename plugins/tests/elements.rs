@@ -349,3 +349,45 @@ fn gst_inspect_is_clean_for_every_element() {
         assert!(stdout.contains("Pad Templates"), "{element}: {stdout}");
     }
 }
+
+/// Runs an example script with `args`; panics with its output when it fails.
+fn run_example(script: &str, args: &[&str]) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root");
+    let out = std::process::Command::new(root.join("examples/gst").join(script))
+        .args(args)
+        .output()
+        .expect("run the example");
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn example_scripts_do_what_they_say() {
+    let video = h264_clip("mp4");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let settings = [("num-sampled-frames", "40")];
+    let out = dir.path().join("canvases");
+    run_example(
+        "canvases.sh",
+        &[
+            video.to_str().unwrap(),
+            out.to_str().unwrap(),
+            "num-sampled-frames=40",
+        ],
+    );
+    assert_same(
+        &cli_canvases(&video, &settings),
+        &canvases(&out),
+        "canvases.sh",
+    );
+    let live = dir.path().join("live");
+    run_example("live_groups.sh", &[live.to_str().unwrap(), "100"]);
+    // 100 frames at 25 fps sampled at 4 fps: 16 positions, 2 groups of 8, 4 canvases each.
+    assert_eq!(canvases(&live).len(), 8);
+    run_example("scan_bitcost.sh", &[video.to_str().unwrap()]);
+}
