@@ -12,6 +12,7 @@ video=${1:?usage: $0 VIDEO OUT_DIR [PROPERTY=VALUE...]}
 out=${2:?usage: $0 VIDEO OUT_DIR [PROPERTY=VALUE...]}
 shift 2
 mkdir -p "$out"
-export GST_PLUGIN_PATH="$root/target/release${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+# A GST_PLUGIN_PATH given by the caller comes first (the tests point it at a fresh build).
+export GST_PLUGIN_PATH="${GST_PLUGIN_PATH:+$GST_PLUGIN_PATH:}$root/target/release"
 exec gst-launch-1.0 -q filesrc location="$video" ! qtdemux ! h264parse ! bitcostdec \
   ! readinessgroup "$@" ! canvaspack ! pngenc ! multifilesink location="$out/canvas_%03d.png"

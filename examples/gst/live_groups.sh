@@ -8,7 +8,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:?usage: $0 OUT_DIR [FRAMES]}
 frames=${2:-100}
 mkdir -p "$out"
-export GST_PLUGIN_PATH="$root/target/release${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+# A GST_PLUGIN_PATH given by the caller comes first (the tests point it at a fresh build).
+export GST_PLUGIN_PATH="${GST_PLUGIN_PATH:+$GST_PLUGIN_PATH:}$root/target/release"
 exec gst-launch-1.0 -q -e videotestsrc is-live=true num-buffers="$frames" pattern=ball \
   ! video/x-raw,width=320,height=240,framerate=25/1 ! x264enc tune=zerolatency \
   ! h264parse ! bitcostdec ! readinessgroup grouping-mode=fixed group-size=8 \

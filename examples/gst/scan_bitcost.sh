@@ -10,7 +10,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 video=${1:?usage: $0 VIDEO [PARSER]}
 parser=${2:-h264parse}
-export GST_PLUGIN_PATH="$root/target/release${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+# A GST_PLUGIN_PATH given by the caller comes first (the tests point it at a fresh build).
+export GST_PLUGIN_PATH="${GST_PLUGIN_PATH:+$GST_PLUGIN_PATH:}$root/target/release"
 exec gst-launch-1.0 filesrc location="$video" ! qtdemux ! "$parser" \
   ! bitcostdec scan-only=true max-threads=1 \
   ! fakesink silent=false sync=false -v

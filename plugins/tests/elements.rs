@@ -316,6 +316,26 @@ fn streaming_memory_stays_bounded_over_10000_frames() {
     );
 }
 
+/// A directory holding only the plugin this test run built (`cargo test` leaves the
+/// cdylib in the test binaries' directory, next to unrelated libraries).
+fn plugin_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test binary path");
+        let built = exe
+            .parent()
+            .expect("deps directory")
+            .join("libgstcodecprep.so");
+        assert!(built.is_file(), "no plugin at {}", built.display());
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("gst-plugin-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create the plugin directory");
+        std::fs::copy(&built, dir.join("libgstcodecprep.so")).expect("copy the plugin");
+        dir
+    })
+    .clone()
+}
+
 #[test]
 fn gst_inspect_is_clean_for_every_element() {
     // The cdylib cargo builds next to the test binaries' directory.
@@ -357,6 +377,8 @@ fn run_example(script: &str, args: &[&str]) {
         .expect("workspace root");
     let out = std::process::Command::new(root.join("examples/gst").join(script))
         .args(args)
+        .env("GST_PLUGIN_PATH", plugin_dir())
+        .env("GST_REGISTRY", plugin_dir().join("registry.bin"))
         .output()
         .expect("run the example");
     assert!(
