@@ -158,7 +158,7 @@ impl CanvasPack {
                 .group
                 .take()
                 .ok_or_else(|| format!("{GROUP_END} without {GROUP_START}"))?;
-            let geom = state.geom.clone().ok_or("a group before the caps")?;
+            let geom = state.geom.ok_or("a group before the caps")?;
             let first = state.canvases;
             state.canvases += group.images_per_group as u64;
             (group, geom, first)
