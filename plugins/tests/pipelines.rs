@@ -152,3 +152,39 @@ fn tempfile_dir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn caps_change_mid_stream_reopens_the_decoder() {
+    // Two byte streams of different sizes, one after the other: h264parse announces new caps.
+    let first = std::fs::read(common::h264_annexb()).expect("read the first part");
+    let second = std::fs::read(common::fixture(
+        "gst-h264-96x64-v1.h264",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=96x64:rate=25",
+            "-frames:v",
+            "10",
+            "-an",
+            "-c:v",
+            "libx264",
+            "-bsf:v",
+            "h264_metadata=aud=insert",
+            "-f",
+            "h264",
+        ],
+    ))
+    .expect("read the second part");
+    let path = tempfile_dir().join("two-sizes.h264");
+    std::fs::write(&path, [first, second].concat()).expect("write the joined stream");
+    let (maps, ending) = common::collect_maps(&format!(
+        "filesrc location={} ! h264parse ! bitcostdec ! appsink name=sink sync=false",
+        path.display()
+    ));
+    assert!(matches!(ending, common::Ending::Eos), "{ending:?}");
+    assert_eq!(maps.len(), 30);
+    // 4x4-pixel sub-grids: 160x128 then 96x64 pictures.
+    assert_eq!((maps[0].dims.2, maps[0].dims.3), (32, 40));
+    assert_eq!((maps[29].dims.2, maps[29].dims.3), (16, 24));
+}
