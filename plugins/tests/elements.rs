@@ -413,3 +413,35 @@ fn example_scripts_do_what_they_say() {
     assert_eq!(canvases(&live).len(), 8);
     run_example("scan_bitcost.sh", &[video.to_str().unwrap()]);
 }
+
+#[test]
+fn rust_example_reads_the_meta_from_an_appsink() {
+    // `cargo test` builds the examples next to the test binaries.
+    let exe = std::env::current_exe().expect("test binary path");
+    let example = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target directory")
+        .join("examples/bitcost_appsink");
+    assert!(
+        example.is_file(),
+        "no example at {} (a plain `cargo test` of the crate builds it)",
+        example.display()
+    );
+    let out = std::process::Command::new(&example)
+        .arg(h264_clip("mkv"))
+        .output()
+        .expect("run the example");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // 96 frames in GOPs of 48: two keyframes.
+    assert!(stdout.contains("96 frames, 2 keyframes"), "{stdout}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("frame ")).count(),
+        96
+    );
+}
