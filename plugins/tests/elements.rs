@@ -62,13 +62,14 @@ fn apply(config: &mut PreinferConfig, key: &str, value: &str) {
 fn gst_canvases(
     video: &Path,
     demux: &str,
+    parser: &str,
     settings: &[(&str, &str)],
 ) -> (Vec<(String, Vec<u8>)>, Ending) {
     init();
     let out = tempfile::tempdir().expect("temporary directory");
     let props: Vec<String> = settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let description = format!(
-        "filesrc location={} ! {demux} ! h264parse ! bitcostdec max-threads=1 ! readinessgroup {} \
+        "filesrc location={} ! {demux} ! {parser} ! bitcostdec ! readinessgroup {} \
          ! canvaspack ! pngenc ! multifilesink location={}/canvas_%03d.png",
         video.display(),
         props.join(" "),
@@ -129,7 +130,7 @@ fn canvases_equal_the_clis_whole_video_modes() {
             ("num-sampled-frames", "30"),
         ],
     ] {
-        let (gst, ending) = gst_canvases(&video, "qtdemux", &settings);
+        let (gst, ending) = gst_canvases(&video, "qtdemux", "h264parse", &settings);
         assert!(matches!(ending, Ending::Eos), "{settings:?}: {ending:?}");
         assert_same(
             &cli_canvases(&video, &settings),
@@ -153,7 +154,7 @@ fn canvases_equal_the_clis_streaming_modes() {
             ("frame-sampling-mode", "all_frames"),
         ],
     ] {
-        let (gst, ending) = gst_canvases(&video, "qtdemux", &settings);
+        let (gst, ending) = gst_canvases(&video, "qtdemux", "h264parse", &settings);
         assert!(matches!(ending, Ending::Eos), "{settings:?}: {ending:?}");
         assert_same(
             &cli_canvases(&video, &settings),
@@ -167,9 +168,22 @@ fn canvases_equal_the_clis_streaming_modes() {
 fn matroska_input_gives_the_clis_canvases() {
     let video = h264_clip("mkv");
     let settings = [("num-sampled-frames", "40")];
-    let (gst, ending) = gst_canvases(&video, "matroskademux", &settings);
+    let (gst, ending) = gst_canvases(&video, "matroskademux", "h264parse", &settings);
     assert!(matches!(ending, Ending::Eos), "{ending:?}");
     assert_same(&cli_canvases(&video, &settings), &gst, "mkv");
+}
+
+#[test]
+fn hevc_and_vp9_canvases_equal_the_clis() {
+    let settings = [("num-sampled-frames", "20")];
+    for (video, parser) in [
+        (common::hevc_mp4(), "h265parse"),
+        (common::vp9_mp4(), "vp9parse"),
+    ] {
+        let (gst, ending) = gst_canvases(&video, "qtdemux", parser, &settings);
+        assert!(matches!(ending, Ending::Eos), "{parser}: {ending:?}");
+        assert_same(&cli_canvases(&video, &settings), &gst, parser);
+    }
 }
 
 fn run(description: &str) -> Ending {
