@@ -53,6 +53,7 @@ fn apply(config: &mut PreinferConfig, key: &str, value: &str) {
         "frame-sampling-mode" => config.frame_sampling_mode = value.parse().unwrap(),
         "compat" => config.compat = value.parse().unwrap(),
         "iframe-score-clip-mode" => config.iframe_score_clip_mode = value.parse().unwrap(),
+        "avoid-keyframes" => config.avoid_keyframes = value.parse().unwrap(),
         other => panic!("no such test setting {other}"),
     }
 }
@@ -143,15 +144,29 @@ fn canvases_equal_the_clis_whole_video_modes() {
 #[test]
 fn canvases_equal_the_clis_streaming_modes() {
     let video = h264_clip("mp4");
+    // Without keyframe avoidance these settings group as the frames arrive.
     for settings in [
         vec![
             ("grouping-mode", "fixed"),
             ("group-size", "8"),
             ("frame-sampling-mode", "fps"),
+            ("avoid-keyframes", "false"),
         ],
         vec![
             ("readiness-sum-threshold-mode", "fixed"),
             ("frame-sampling-mode", "all_frames"),
+        ],
+        vec![
+            ("readiness-sum-threshold-mode", "fixed"),
+            ("num-sampled-frames", "50"),
+            ("avoid-keyframes", "false"),
+            ("compat", "none"),
+        ],
+        vec![
+            ("grouping-mode", "fixed"),
+            ("group-size", "6"),
+            ("frame-sampling-mode", "fps"),
+            ("avoid-keyframes", "true"),
         ],
     ] {
         let (gst, ending) = gst_canvases(&video, "qtdemux", "h264parse", &settings);

@@ -727,3 +727,71 @@ impl Streaming {
         self.resolve(seen, true)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use codecprep_core::preinfer::IframeScoreClipMode;
+
+    fn facts(live: bool, total: Option<usize>) -> StreamFacts {
+        StreamFacts {
+            total_frames: total,
+            fps: 25.0,
+            width: 320,
+            height: 240,
+            live,
+        }
+    }
+
+    fn config(edit: impl FnOnce(&mut PreinferConfig)) -> PreinferConfig {
+        let mut c = PreinferConfig::new("<stream>", "<pipeline>");
+        edit(&mut c);
+        c
+    }
+
+    #[test]
+    fn the_mode_follows_the_settings_and_the_source() {
+        let whole = |c, f| matches!(Engine::new(c, f), Ok(Engine::Whole(_)));
+        let streaming = |c, f| matches!(Engine::new(c, f), Ok(Engine::Streaming(_)));
+        // Defaults: legacy threshold estimate and keyframe avoidance need the whole video.
+        assert!(whole(config(|_| {}), facts(false, Some(100))));
+        let fixed = |c: &mut PreinferConfig| {
+            c.grouping_mode = GroupingMode::Fixed;
+            c.avoid_keyframes = false;
+        };
+        assert!(streaming(config(fixed), facts(false, Some(100))));
+        // uniform_count of a stream of unknown length waits for its end.
+        assert!(whole(config(fixed), facts(false, None)));
+        let live_fixed = |c: &mut PreinferConfig| {
+            fixed(c);
+            c.frame_sampling_mode = FrameSamplingMode::Fps;
+            c.avoid_keyframes = true;
+        };
+        assert!(streaming(config(live_fixed), facts(true, None)));
+        // Live: whole-video settings and uniform sampling are refused.
+        let refused = |c, f| Engine::new(c, f).err().unwrap_or_default();
+        assert!(refused(config(|_| {}), facts(true, None)).contains("needs the whole video"));
+        assert!(refused(config(fixed), facts(true, None)).contains("uniform_count"));
+        let clip = |c: &mut PreinferConfig| {
+            live_fixed(c);
+            c.iframe_score_clip_mode = IframeScoreClipMode::NonIPercentile;
+        };
+        assert!(refused(config(clip), facts(true, None)).contains("iframe-score-clip-mode"));
+        let peaks = |c: &mut PreinferConfig| c.frame_sampling_mode = FrameSamplingMode::PktSizePeak;
+        assert!(refused(config(peaks), facts(false, Some(100))).contains("packet sizes"));
+    }
+
+    #[test]
+    fn streaming_delay_counts_source_frames() {
+        let c = config(|c| {
+            c.grouping_mode = GroupingMode::Fixed;
+            c.group_size = 8;
+            c.frame_sampling_mode = FrameSamplingMode::Fps;
+            c.sample_fps = 5.0;
+            c.avoid_keyframes = true;
+        });
+        let engine = Engine::new(c, facts(true, None)).expect("streams");
+        // 8 positions of 5 frames each, 4 frames of keyframe shift, the frame itself.
+        assert_eq!(engine.delay_frames(), Some(8 * 5 + 4 + 1));
+    }
+}
