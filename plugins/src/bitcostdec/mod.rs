@@ -1,5 +1,7 @@
 //! `bitcostdec`: decodes H.264, HEVC and VP9 with the patched FFmpeg and attaches the bit-cost
-//! meta ([`crate::meta::BitcostMeta`]) to every output frame.
+//! meta ([`crate::meta::BitcostMeta`]) to every output frame, and the custom meta
+//! `CodecPrepKeyframeMeta` ([`crate::meta::KEYFRAME_META`]) to frames decoded from keyframes
+//! (raw buffers never carry `DELTA_UNIT`; C code finds it with `gst_buffer_get_custom_meta`).
 //!
 //! ```text
 //! gst-launch-1.0 filesrc location=clip.mp4 ! qtdemux ! h264parse \
