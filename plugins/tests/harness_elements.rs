@@ -85,9 +85,15 @@ fn readinessgroup_reports_its_grouping_delay_as_latency() {
     let mut h = Harness::new_parse(&format!("readinessgroup {FIXED}"));
     h.set_src_caps_str(RAW_CAPS);
     h.set_upstream_latency(gst::ClockTime::from_mseconds(10));
+    let src = h.element().unwrap().static_pad("src").unwrap();
+    // Before the first frame (the latency of a live pipeline is queried early) the settings
+    // give the delay; after it the running engine does.
+    h.push_event(gst::event::StreamStart::new("test"));
+    let mut q = gst::query::Latency::new();
+    assert!(src.query(&mut q));
+    assert_eq!(q.result().1, gst::ClockTime::from_mseconds(10 + 5 * 40));
     h.push(frames[0].clone()).unwrap();
     let mut q = gst::query::Latency::new();
-    let src = h.element().unwrap().static_pad("src").unwrap();
     assert!(src.query(&mut q));
     let (live, min, _) = q.result();
     assert!(live);

@@ -164,12 +164,17 @@ impl ReadinessGroup {
             return Err(gst::FlowError::Error);
         };
         let map = meta.shared_map();
-        let mut state = self.state();
-        let Some(info) = state.info.clone() else {
+        let (info, needs_engine) = {
+            let state = self.state();
+            (state.info.clone(), state.engine.is_none())
+        };
+        let Some(info) = info else {
             return Err(gst::FlowError::NotNegotiated);
         };
-        if state.engine.is_none() {
-            let facts = self.stream_facts(&info);
+        // Queried upstream without holding the state lock.
+        let facts = needs_engine.then(|| self.stream_facts(&info));
+        let mut state = self.state();
+        if let Some(facts) = facts {
             gst::debug!(CAT, imp = self, "stream: {facts:?}");
             match Engine::new(self.config(), facts) {
                 Ok(mut engine) => {
@@ -393,9 +398,14 @@ impl ReadinessGroup {
                 return false;
             }
             let (live, min, max) = upstream.result();
-            let state = self.state();
-            let frame = state
-                .info
+            let (info, engine_delay) = {
+                let state = self.state();
+                (
+                    state.info.clone(),
+                    state.engine.as_ref().map(Engine::delay_frames),
+                )
+            };
+            let frame = info
                 .as_ref()
                 .and_then(|i| {
                     let fps = i.fps();
@@ -406,11 +416,11 @@ impl ReadinessGroup {
                     })
                 })
                 .unwrap_or(gst::ClockTime::ZERO);
-            let delay = match state.engine.as_ref().map(Engine::delay_frames) {
+            let delay = match engine_delay {
                 Some(Some(frames)) => Some(frame * frames as u64),
                 Some(None) => None,
                 // Before the first frame: the delay the settings will give.
-                None => Some(frame * self.expected_delay_frames() as u64),
+                None => Some(frame * self.expected_delay_frames(info.as_ref()) as u64),
             };
             match delay {
                 Some(d) => q.set(live, min + d, max.map(|m| m + d)),
@@ -424,9 +434,8 @@ impl ReadinessGroup {
 
     /// The delay of a streaming engine with the current settings (the grouping delay of a
     /// live stream, which is the only kind whose latency matters).
-    fn expected_delay_frames(&self) -> usize {
-        let state = self.state();
-        let Some(info) = state.info.as_ref() else {
+    fn expected_delay_frames(&self, info: Option<&gst_video::VideoInfo>) -> usize {
+        let Some(info) = info else {
             return 0;
         };
         let facts = StreamFacts {
