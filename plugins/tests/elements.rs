@@ -482,3 +482,54 @@ fn rust_example_reads_the_meta_from_an_appsink() {
         96
     );
 }
+
+#[test]
+fn live_readiness_groups_stream_with_a_running_bit_rate_and_report_latency() {
+    init();
+    let pipeline = gst::parse::launch(
+        "videotestsrc is-live=true num-buffers=120 pattern=ball \
+         ! video/x-raw,width=128,height=96,framerate=25/1 ! x264enc tune=zerolatency \
+         ! h264parse ! bitcostdec ! readinessgroup name=group frame-sampling-mode=all_frames \
+           readiness-sum-threshold-mode=clamped_sqrt_bpppf min-group-frames=8 \
+           max-group-frames=16 ! canvaspack ! appsink name=sink sync=false",
+    )
+    .expect("valid pipeline")
+    .downcast::<gst::Pipeline>()
+    .expect("a pipeline");
+    let sink = pipeline
+        .by_name("sink")
+        .unwrap()
+        .downcast::<gst_app::AppSink>()
+        .unwrap();
+    let group = pipeline.by_name("group").unwrap();
+    let group_src = group.static_pad("src").unwrap();
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let latency = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let (counter, seen_latency) = (count.clone(), latency.clone());
+    sink.set_callbacks(
+        gst_app::AppSinkCallbacks::builder()
+            .new_sample(move |sink| {
+                sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                if counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 {
+                    let mut q = gst::query::Latency::new();
+                    if group_src.query(&mut q) {
+                        *seen_latency.lock().unwrap() = Some(q.result());
+                    }
+                }
+                Ok(gst::FlowSuccess::Ok)
+            })
+            .build(),
+    );
+    let ending = run_to_end(&pipeline);
+    assert!(matches!(ending, Ending::Eos), "{ending:?}");
+    // 120 frames, groups of 8 to 16: at least 7 groups of 4 canvases.
+    let canvases = count.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        canvases >= 7 * 4 && canvases % 4 == 0,
+        "{canvases} canvases"
+    );
+    // Readiness groups are decided after max-group-frames + 1 frames at most.
+    let (live, min, _) = latency.lock().unwrap().expect("latency answered");
+    assert!(live);
+    assert!(min >= gst::ClockTime::from_mseconds(18 * 40), "{min}");
+}
