@@ -525,7 +525,7 @@ fn live_readiness_groups_stream_with_a_running_bit_rate_and_report_latency() {
     // 120 frames, groups of 8 to 16: at least 7 groups of 4 canvases.
     let canvases = count.load(std::sync::atomic::Ordering::Relaxed);
     assert!(
-        canvases >= 7 * 4 && canvases % 4 == 0,
+        canvases >= 7 * 4 && canvases.is_multiple_of(4),
         "{canvases} canvases"
     );
     // Readiness groups are decided after max-group-frames + 1 frames at most.
