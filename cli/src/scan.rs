@@ -5,6 +5,8 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, SyncSender};
+use std::thread::JoinHandle;
 
 use codecprep_core::output::{NpyElement, NpyStreamWriter, StagingDir};
 use codecprep_core::{
@@ -17,6 +19,12 @@ use crate::error::CliError;
 
 /// Largest accepted `--size` side: bigger requests are typos that would allocate gigabytes.
 const MAX_OUTPUT_SIDE: u32 = 16384;
+
+/// Output written between two background flushes to disk (see `BackgroundSync`).
+const SYNC_EVERY_BYTES: u64 = 32 << 20;
+
+/// The output files, in the staging directory.
+const OUTPUT_FILES: [&str; 4] = ["frames.json", "cells.npy", "sub.npy", "pixels.npy"];
 
 #[derive(clap::Args)]
 pub struct ScanArgs {
@@ -154,6 +162,9 @@ struct ScanWriter<'a> {
     frames_json: BufWriter<File>,
     arrays: Option<Arrays>,
     frames: usize,
+    sync: BackgroundSync,
+    /// Array bytes written since the last background flush was asked for.
+    unsynced_bytes: u64,
 }
 
 impl<'a> ScanWriter<'a> {
@@ -168,6 +179,8 @@ impl<'a> ScanWriter<'a> {
             frames_json,
             arrays: None,
             frames: 0,
+            sync: BackgroundSync::start(OUTPUT_FILES.map(|name| staging.path(name)).to_vec()),
+            unsynced_bytes: 0,
         })
     }
 
@@ -216,6 +229,7 @@ impl<'a> ScanWriter<'a> {
             .sub
             .append(map.sub())
             .map_err(output_error(self.staging, "sub.npy"))?;
+        self.unsynced_bytes += 4 * (map.cells().len() + map.sub().len()) as u64;
         if let Some((size, writer)) = &mut arrays.pixels {
             let pixels = record.pixels.as_ref().ok_or_else(|| {
                 CliError::video(self.video, format!("frame {index} has no pixels"))
@@ -234,6 +248,11 @@ impl<'a> ScanWriter<'a> {
             writer
                 .append(pixels.data())
                 .map_err(output_error(self.staging, "pixels.npy"))?;
+            self.unsynced_bytes += pixels.data().len() as u64;
+        }
+        if self.unsynced_bytes >= SYNC_EVERY_BYTES {
+            self.sync.request();
+            self.unsynced_bytes = 0;
         }
 
         let entry = FrameEntry {
@@ -260,6 +279,7 @@ impl<'a> ScanWriter<'a> {
 
     /// Completes every file (final npy shapes, closing bracket) and syncs them to disk.
     fn finish(mut self) -> Result<(), CliError> {
+        self.sync.stop();
         self.frames_json
             .write_all(b"\n]\n")
             .and_then(|()| self.frames_json.into_inner().map_err(|e| e.into_error()))
@@ -277,6 +297,61 @@ impl<'a> ScanWriter<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// Flushes what was written to the output files to disk on a separate thread while the scan
+/// goes on. Flushing hundreds of megabytes of maps at the end is mostly waiting for the disk,
+/// after the decoding is over; flushing as the output grows overlaps that wait with decoding,
+/// so that the final sync in `finish` (which reports errors) has little left to do.
+struct BackgroundSync {
+    requests: Option<SyncSender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl BackgroundSync {
+    fn start(paths: Vec<PathBuf>) -> Self {
+        // One waiting request is enough: a flush covers everything written before it starts.
+        let (requests, received) = mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("scan-sync".to_owned())
+            .spawn(move || {
+                for () in received {
+                    for path in &paths {
+                        // Errors are left to the final sync, which redoes the work and reports
+                        // them; files not created (yet) are skipped.
+                        if let Ok(file) = File::options().write(true).open(path) {
+                            let _ = file.sync_data();
+                        }
+                    }
+                }
+            })
+            .ok();
+        Self {
+            requests: thread.is_some().then_some(requests),
+            thread,
+        }
+    }
+
+    /// Asks for a flush, unless one is already waiting.
+    fn request(&self) {
+        if let Some(requests) = &self.requests {
+            let _ = requests.try_send(());
+        }
+    }
+
+    /// Waits for the flush under way, if any.
+    fn stop(&mut self) {
+        self.requests = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for BackgroundSync {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
