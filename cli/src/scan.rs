@@ -9,9 +9,7 @@ use std::sync::mpsc::{self, SyncSender};
 use std::thread::JoinHandle;
 
 use codecprep_core::output::{NpyElement, NpyStreamWriter, StagingDir};
-use codecprep_core::{
-    BitcostMap, FrameRecord, Measure, PixelFormat, PixelRequest, Reader, scan_parallel,
-};
+use codecprep_core::{BitcostMap, FrameRecord, Measure, PixelFormat, PixelRequest, Reader};
 use serde::Serialize;
 
 use crate::DecodeArgs;
@@ -21,7 +19,7 @@ use crate::error::CliError;
 const MAX_OUTPUT_SIDE: u32 = 16384;
 
 /// Output written between two background flushes to disk (see `BackgroundSync`).
-const SYNC_EVERY_BYTES: u64 = 32 << 20;
+const SYNC_EVERY_BYTES: u64 = 64 << 20;
 
 /// The output files, in the staging directory.
 const OUTPUT_FILES: [&str; 4] = ["frames.json", "cells.npy", "sub.npy", "pixels.npy"];
@@ -91,8 +89,7 @@ pub fn run(args: &ScanArgs) -> Result<(), CliError> {
     };
     let segments = args.segments.map_or_else(core_count, usize::from);
     let summary = if pixels.is_none() && segments > 1 {
-        drop(reader);
-        scan_parallel(&args.video, options, segments, on_frame)?
+        reader.scan_segments(segments, on_frame)?
     } else {
         reader.scan(pixels, on_frame)?
     };
@@ -279,7 +276,9 @@ impl<'a> ScanWriter<'a> {
 
     /// Completes every file (final npy shapes, closing bracket) and syncs them to disk.
     fn finish(mut self) -> Result<(), CliError> {
-        self.sync.stop();
+        // A background flush under way overlaps with the final syncs; it is waited for when
+        // `self.sync` is dropped, after them.
+        self.sync.close();
         self.frames_json
             .write_all(b"\n]\n")
             .and_then(|()| self.frames_json.into_inner().map_err(|e| e.into_error()))
@@ -340,18 +339,19 @@ impl BackgroundSync {
         }
     }
 
-    /// Waits for the flush under way, if any.
-    fn stop(&mut self) {
+    /// Asks for no more flushes.
+    fn close(&mut self) {
         self.requests = None;
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
 impl Drop for BackgroundSync {
+    /// Waits for the flush under way, if any.
     fn drop(&mut self) {
-        self.stop();
+        self.close();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 

@@ -22,12 +22,16 @@ use super::record::FrameRecord;
 use super::segments::plan_segments;
 use super::segments::{Segment, plan_tapered_segments};
 use super::session::Session;
-use super::{ReaderOptions, ScanSummary, probe};
+use super::{Reader, ReaderOptions, ScanSummary, probe};
 
 /// Upper bounds on a planned segment: frames, and bytes of maps (about a quarter of a byte
 /// per pixel, mostly the float sub-grid), so that the segments in flight stay small.
 const MAX_SEGMENT_FRAMES: usize = 250;
 const MAX_SEGMENT_MAP_BYTES: usize = 32 << 20;
+
+/// Frames a worker sends at once: waking the delivering thread for every frame costs more
+/// than the few frames' delay.
+const FRAMES_PER_REPORT: usize = 4;
 
 /// Scans every frame's map (no pixels) on `workers` threads, each decoding one segment
 /// with `options.threads` decoder threads, and hands the records to `on_frame` in display
@@ -37,22 +41,44 @@ pub fn scan_parallel<E>(
     path: impl AsRef<Path>,
     options: ReaderOptions,
     workers: usize,
+    on_frame: impl FnMut(FrameRecord) -> std::result::Result<ControlFlow<()>, E>,
+) -> std::result::Result<ScanSummary, E>
+where
+    E: From<Error>,
+{
+    Reader::open(path, options)?.scan_segments(workers, on_frame)
+}
+
+/// `Reader::scan_segments`: the reader's own demuxer and decoder become the first worker's.
+pub(super) fn scan_segments<E>(
+    reader: &mut Reader,
+    workers: usize,
     mut on_frame: impl FnMut(FrameRecord) -> std::result::Result<ControlFlow<()>, E>,
 ) -> std::result::Result<ScanSummary, E>
 where
     E: From<Error>,
 {
-    let path = path.as_ref();
     let workers = workers.max(1);
-    let info = probe(path)?;
+    if workers == 1 {
+        return reader.scan(None, on_frame);
+    }
+    let (path, options) = (reader.path.clone(), reader.options);
+    // The second worker's demuxer and decoder open while the file is probed.
+    let (info, second) = std::thread::scope(|scope| {
+        let opening = scope.spawn(|| Session::open(&path, &options, true));
+        (probe(&path), opening.join().ok().and_then(Result::ok))
+    });
+    let info = info?;
     let map_bytes = (info.width as usize * info.height as usize / 4).max(1);
     let longest = MAX_SEGMENT_FRAMES
         .min(MAX_SEGMENT_MAP_BYTES / map_bytes)
         .max(1);
     let segments = plan_tapered_segments(&info, workers, longest);
-    if workers == 1 || segments.len() == 1 {
-        return super::Reader::open(path, options)?.scan(None, on_frame);
+    if segments.len() == 1 {
+        return reader.scan(None, on_frame);
     }
+    let first = reader.session.take().filter(Session::parse_only);
+    let sessions = first.into_iter().chain(second).collect();
     // Display index -> timestamp of the packet shown there, which the frame decoded at that
     // index must carry.
     let expected_pts: Vec<Option<f64>> = info.packets.iter().map(|p| p.pts_time).collect();
@@ -62,12 +88,12 @@ where
         Ok(on_frame(record)?.is_continue())
     };
     let job = Job {
-        path,
+        path: &path,
         options: &options,
         segments: &segments,
         expected_pts: &expected_pts,
     };
-    let outcome = decode_in_order(&job, workers, &mut deliver)?;
+    let outcome = decode_in_order(&job, workers, sessions, &mut deliver)?;
     let Some(trailing_warnings) = outcome else {
         return Ok(ScanSummary {
             frames,
@@ -75,7 +101,7 @@ where
         });
     };
     if frames == 0 {
-        return Err(Error::new(path, ErrorKind::NoFrames { last_warning: None }).into());
+        return Err(Error::new(&path, ErrorKind::NoFrames { last_warning: None }).into());
     }
     Ok(ScanSummary {
         frames,
@@ -93,7 +119,8 @@ struct Job<'a> {
 
 /// What a worker sends about its segment, in order: its frames, then how it ended.
 enum Report {
-    Frame(FrameRecord),
+    /// The next frames, at most `FRAMES_PER_REPORT`.
+    Frames(Vec<FrameRecord>),
     /// The segment is complete (with the warnings after its last frame), or failed.
     End(Result<Vec<String>>),
 }
@@ -103,9 +130,11 @@ enum Report {
 /// segment before them is delivered. Workers start a segment only within `workers + 1` of
 /// the oldest undelivered one. `deliver` returns false to stop early. Returns the trailing
 /// warnings of the last segment when every segment was delivered, `None` when stopped.
+/// `sessions` are open demuxers and decoders for the first workers (the others open theirs).
 fn decode_in_order<E>(
     job: &Job,
     workers: usize,
+    sessions: Vec<Session>,
     deliver: &mut dyn FnMut(FrameRecord) -> std::result::Result<bool, E>,
 ) -> std::result::Result<Option<Vec<String>>, E>
 where
@@ -117,21 +146,30 @@ where
     let stop = AtomicBool::new(false);
     std::thread::scope(|scope| {
         let (sender, receiver) = mpsc::channel::<(usize, Report)>();
+        let mut sessions = sessions.into_iter();
         for _ in 0..workers {
             let sender = sender.clone();
             let (next, delivered, stop) = (&next, &delivered, &stop);
+            let mut session = sessions.next();
             scope.spawn(move || {
-                // The worker's demuxer and decoder, carried from one segment to the next.
-                let mut session = None;
+                // `session`: the worker's demuxer and decoder, carried from one segment to the
+                // next.
                 loop {
                     let index = next.fetch_add(1, Ordering::Relaxed);
                     if index >= job.segments.len() || !wait_for_room(delivered, stop, index, window)
                     {
                         break;
                     }
+                    let mut batch = Vec::with_capacity(FRAMES_PER_REPORT);
                     let mut send_frame = |record| {
-                        !stop.load(Ordering::Relaxed)
-                            && sender.send((index, Report::Frame(record))).is_ok()
+                        batch.push(record);
+                        if stop.load(Ordering::Relaxed) {
+                            return false;
+                        }
+                        batch.len() < FRAMES_PER_REPORT
+                            || sender
+                                .send((index, Report::Frames(std::mem::take(&mut batch))))
+                                .is_ok()
                     };
                     let segment = &job.segments[index];
                     let end = match scan_segment(job, segment, &mut session, &mut send_frame) {
@@ -139,7 +177,11 @@ where
                         Ok(None) => break,
                         Err(e) => Err(e),
                     };
-                    if sender.send((index, Report::End(end))).is_err() {
+                    let last_frames = Report::Frames(batch);
+                    if stop.load(Ordering::Relaxed)
+                        || sender.send((index, last_frames)).is_err()
+                        || sender.send((index, Report::End(end))).is_err()
+                    {
                         break;
                     }
                 }
@@ -165,11 +207,15 @@ where
             ready.push_back(report);
             while let Some(report) = ready.pop_front() {
                 match report {
-                    Report::Frame(record) => match deliver(record) {
-                        Ok(true) => {}
-                        Ok(false) => return finish(Ok(None)),
-                        Err(e) => return finish(Err(e)),
-                    },
+                    Report::Frames(records) => {
+                        for record in records {
+                            match deliver(record) {
+                                Ok(true) => {}
+                                Ok(false) => return finish(Ok(None)),
+                                Err(e) => return finish(Err(e)),
+                            }
+                        }
+                    }
                     Report::End(Err(e)) => return finish(Err(e.into())),
                     Report::End(Ok(warnings)) => {
                         trailing_warnings = warnings;
@@ -366,7 +412,7 @@ mod tests {
             expected_pts,
         };
         let mut records = Vec::new();
-        let outcome = decode_in_order(&job, workers, &mut |record| {
+        let outcome = decode_in_order(&job, workers, Vec::new(), &mut |record| {
             records.push(record);
             Ok::<_, Error>(true)
         });
