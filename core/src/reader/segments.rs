@@ -7,7 +7,8 @@
 //! its frames in display order, with the maps a serial scan gives, since maps depend only on
 //! the parse. Open-GOP boundaries (leading pictures shown before their keyframe) are not
 //! clean and are never used. A segment whose decode does not yield exactly its frames is
-//! decoded again from the start of the file (see `Reader::scan_parallel`).
+//! decoded again from the start of the file, from the first frame that differs (see
+//! `parallel`).
 
 use std::ops::Range;
 
