@@ -121,9 +121,10 @@ def main():
         out = Path(work) / "scan"
 
         def scan(video, *extra):
-            # The previous run's output is removed first: replacing it would add the time the
-            # filesystem takes to free hundreds of megabytes to the scan's.
+            # The previous run's output is removed and the removal written out first: otherwise
+            # the filesystem's work of freeing hundreds of megabytes lands in this run's time.
             shutil.rmtree(out, ignore_errors=True)
+            os.sync()
             return timed([args.codecprep, "scan", str(video), "--out", str(out), *extra])
 
         print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
