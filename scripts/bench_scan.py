@@ -2,7 +2,8 @@
 """Scan benchmarks (`make bench`): codecprep scan against the reference tool's native reader
 and FFmpeg, measured in one run on generated clips, medians of several interleaved runs.
 
-Prints frames/s and ratios; the targets the project tracks are printed beside them:
+Prints frames/s, ratios and CPU seconds (the ratios are noisy on a busy machine; CPU
+seconds are not); the targets the project tracks are printed beside them:
   * scan on one core >= 1.3x the reference's frames/s on 720p H.264, >= 1.0x on 720p HEVC
   * 2 segments >= 1.7x one segment
   * peak memory of a 10,000-frame 640x360 scan < 150 MB
@@ -12,6 +13,7 @@ Usage: bench_scan.py CODECPREP_BIN [--runs N]   (env CODECPREP_REFERENCE_BIN: re
 import argparse
 import hashlib
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -77,13 +79,15 @@ def clip(name):
 
 
 def timed(cmd, env=None):
-    """Wall time of a command, and its peak RSS in KB (GNU time)."""
-    with tempfile.NamedTemporaryFile("r") as rss:
+    """Wall time of a command, its peak RSS in KB and its CPU seconds (user + system), from
+    GNU time."""
+    with tempfile.NamedTemporaryFile("r") as usage:
         start = time.perf_counter()
-        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *cmd], check=True,
+        subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", usage.name, *cmd], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         elapsed = time.perf_counter() - start
-        return elapsed, int(rss.read().strip().splitlines()[-1])
+        rss, user, system = usage.read().strip().splitlines()[-1].split()
+        return elapsed, int(rss), float(user) + float(system)
 
 
 REFERENCE_SNIPPET = """
@@ -117,20 +121,32 @@ def main():
         out = Path(work) / "scan"
 
         def scan(video, *extra):
+            # The previous run's output is removed and the removal written out first: otherwise
+            # the filesystem's work of freeing hundreds of megabytes lands in this run's time.
+            shutil.rmtree(out, ignore_errors=True)
+            os.sync()
             return timed([args.codecprep, "scan", str(video), "--out", str(out), *extra])
 
+        print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(f"{'clip':<12} {'what':<34} {'median s':>9} {'frames/s':>9}")
         for name in ("h264_720p", "hevc_720p"):
             video = clip(name)
             frames = CLIPS[name][1]
             samples = {"ours": [], "reference": [], "ffmpeg": [], "seg1": [], "seg2": []}
+            cpu = {"seg1": [], "seg2": []}
+            ratios = []
             for _ in range(args.runs):  # interleaved, so machine noise hits every column
-                samples["ours"].append(scan(video, "--segments", "1", "--threads", "1")[0])
+                wall1, _, cpu1 = scan(video, "--segments", "1", "--threads", "1")
+                samples["ours"].append(wall1)
+                cpu["seg1"].append(cpu1)
                 if ref_python:
                     samples["reference"].append(reference_time(ref_python, video))
                 samples["ffmpeg"].append(timed(
                     ["ffmpeg", "-v", "error", "-threads", "1", "-i", str(video), "-f", "null", "-"])[0])
-                samples["seg2"].append(scan(video, "--segments", "2", "--threads", "1")[0])
+                wall2, _, cpu2 = scan(video, "--segments", "2", "--threads", "1")
+                samples["seg2"].append(wall2)
+                cpu["seg2"].append(cpu2)
+                ratios.append(wall1 / wall2)
             samples["seg1"] = samples["ours"]
             med = {k: statistics.median(v) for k, v in samples.items() if v}
             labels = {
@@ -147,7 +163,10 @@ def main():
                 ratio = med["reference"] / med["ours"]
                 print(f"{name:<12} scan speed / reference: {ratio:.2f}x (target >= {target}x)")
             print(f"{name:<12} scan speed / ffmpeg full decode: {med['ffmpeg'] / med['ours']:.2f}x")
-            print(f"{name:<12} 2 segments / 1 segment: {med['seg1'] / med['seg2']:.2f}x (target >= 1.7x)")
+            print(f"{name:<12} 2 segments / 1 segment: {med['seg1'] / med['seg2']:.2f}x (target >= 1.7x); "
+                  f"median of the per-run ratios {statistics.median(ratios):.2f}x")
+            print(f"{name:<12} CPU s (user + system), 1 segment: {statistics.median(cpu['seg1']):.2f}; "
+                  f"2 segments: {statistics.median(cpu['seg2']):.2f}")
 
         long_clip = clip("h264_360p_10k")
         peaks = [scan(long_clip, "--segments", "1")[1] for _ in range(3)]

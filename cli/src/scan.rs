@@ -5,11 +5,11 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, SyncSender};
+use std::thread::JoinHandle;
 
 use codecprep_core::output::{NpyElement, NpyStreamWriter, StagingDir};
-use codecprep_core::{
-    BitcostMap, FrameRecord, Measure, PixelFormat, PixelRequest, Reader, scan_parallel,
-};
+use codecprep_core::{BitcostMap, FrameRecord, Measure, PixelFormat, PixelRequest, Reader};
 use serde::Serialize;
 
 use crate::DecodeArgs;
@@ -17,6 +17,12 @@ use crate::error::CliError;
 
 /// Largest accepted `--size` side: bigger requests are typos that would allocate gigabytes.
 const MAX_OUTPUT_SIDE: u32 = 16384;
+
+/// Output written between two background flushes to disk (see `BackgroundSync`).
+const SYNC_EVERY_BYTES: u64 = 64 << 20;
+
+/// The output files, in the staging directory.
+const OUTPUT_FILES: [&str; 4] = ["frames.json", "cells.npy", "sub.npy", "pixels.npy"];
 
 #[derive(clap::Args)]
 pub struct ScanArgs {
@@ -83,8 +89,7 @@ pub fn run(args: &ScanArgs) -> Result<(), CliError> {
     };
     let segments = args.segments.map_or_else(core_count, usize::from);
     let summary = if pixels.is_none() && segments > 1 {
-        drop(reader);
-        scan_parallel(&args.video, options, segments, on_frame)?
+        reader.scan_segments(segments, on_frame)?
     } else {
         reader.scan(pixels, on_frame)?
     };
@@ -154,6 +159,9 @@ struct ScanWriter<'a> {
     frames_json: BufWriter<File>,
     arrays: Option<Arrays>,
     frames: usize,
+    sync: BackgroundSync,
+    /// Array bytes written since the last background flush was asked for.
+    unsynced_bytes: u64,
 }
 
 impl<'a> ScanWriter<'a> {
@@ -168,6 +176,8 @@ impl<'a> ScanWriter<'a> {
             frames_json,
             arrays: None,
             frames: 0,
+            sync: BackgroundSync::start(OUTPUT_FILES.map(|name| staging.path(name)).to_vec()),
+            unsynced_bytes: 0,
         })
     }
 
@@ -216,6 +226,7 @@ impl<'a> ScanWriter<'a> {
             .sub
             .append(map.sub())
             .map_err(output_error(self.staging, "sub.npy"))?;
+        self.unsynced_bytes += 4 * (map.cells().len() + map.sub().len()) as u64;
         if let Some((size, writer)) = &mut arrays.pixels {
             let pixels = record.pixels.as_ref().ok_or_else(|| {
                 CliError::video(self.video, format!("frame {index} has no pixels"))
@@ -234,6 +245,11 @@ impl<'a> ScanWriter<'a> {
             writer
                 .append(pixels.data())
                 .map_err(output_error(self.staging, "pixels.npy"))?;
+            self.unsynced_bytes += pixels.data().len() as u64;
+        }
+        if self.unsynced_bytes >= SYNC_EVERY_BYTES {
+            self.sync.request();
+            self.unsynced_bytes = 0;
         }
 
         let entry = FrameEntry {
@@ -260,6 +276,9 @@ impl<'a> ScanWriter<'a> {
 
     /// Completes every file (final npy shapes, closing bracket) and syncs them to disk.
     fn finish(mut self) -> Result<(), CliError> {
+        // A background flush under way overlaps with the final syncs; it is waited for when
+        // `self.sync` is dropped, after them.
+        self.sync.close();
         self.frames_json
             .write_all(b"\n]\n")
             .and_then(|()| self.frames_json.into_inner().map_err(|e| e.into_error()))
@@ -277,6 +296,62 @@ impl<'a> ScanWriter<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// Flushes what was written to the output files to disk on a separate thread while the scan
+/// goes on. Flushing hundreds of megabytes of maps at the end is mostly waiting for the disk,
+/// after the decoding is over; flushing as the output grows overlaps that wait with decoding,
+/// so that the final sync in `finish` (which reports errors) has little left to do.
+struct BackgroundSync {
+    requests: Option<SyncSender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl BackgroundSync {
+    fn start(paths: Vec<PathBuf>) -> Self {
+        // One waiting request is enough: a flush covers everything written before it starts.
+        let (requests, received) = mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("scan-sync".to_owned())
+            .spawn(move || {
+                for () in received {
+                    for path in &paths {
+                        // Errors are left to the final sync, which redoes the work and reports
+                        // them; files not created (yet) are skipped.
+                        if let Ok(file) = File::options().write(true).open(path) {
+                            let _ = file.sync_data();
+                        }
+                    }
+                }
+            })
+            .ok();
+        Self {
+            requests: thread.is_some().then_some(requests),
+            thread,
+        }
+    }
+
+    /// Asks for a flush, unless one is already waiting.
+    fn request(&self) {
+        if let Some(requests) = &self.requests {
+            let _ = requests.try_send(());
+        }
+    }
+
+    /// Asks for no more flushes.
+    fn close(&mut self) {
+        self.requests = None;
+    }
+}
+
+impl Drop for BackgroundSync {
+    /// Waits for the flush under way, if any.
+    fn drop(&mut self) {
+        self.close();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 

@@ -135,6 +135,19 @@ impl Reader {
         })
     }
 
+    /// `scan` without pixels on `workers` threads, each decoding segments of the file cut at
+    /// clean keyframes (see `scan_parallel`): the same frames, in the same order.
+    pub fn scan_segments<E>(
+        &mut self,
+        workers: usize,
+        on_frame: impl FnMut(FrameRecord) -> Result<ControlFlow<()>, E>,
+    ) -> Result<ScanSummary, E>
+    where
+        E: From<Error>,
+    {
+        parallel::scan_segments(self, workers, on_frame)
+    }
+
     /// The frames with the given display-order indices, in the order asked (duplicates
     /// allowed). Decoding stops as soon as the largest wanted index is reached; an index past
     /// the end is an error naming the first missing index and the frame count.

@@ -7,7 +7,8 @@
 //! its frames in display order, with the maps a serial scan gives, since maps depend only on
 //! the parse. Open-GOP boundaries (leading pictures shown before their keyframe) are not
 //! clean and are never used. A segment whose decode does not yield exactly its frames is
-//! decoded again from the start of the file (see `Reader::scan_parallel`).
+//! decoded again from the start of the file, from the first frame that differs (see
+//! `parallel`).
 
 use std::ops::Range;
 
@@ -24,6 +25,25 @@ pub struct Segment {
 /// a single segment covering everything when the file has no usable cut (no timestamps,
 /// one keyframe, open GOPs only).
 pub fn plan_segments(probe: &ProbeInfo, target_frames: usize) -> Vec<Segment> {
+    plan_cuts(probe, |_| target_frames)
+}
+
+/// Segments for `workers` parallel decoders whose frames are delivered in order: each about
+/// a `2 * workers`-th of the frames left after its start, at most `longest`. Segments shrink
+/// towards the end, so that the workers finish together and the last segments, which wait
+/// for their turn after being decoded, are short.
+pub fn plan_tapered_segments(probe: &ProbeInfo, workers: usize, longest: usize) -> Vec<Segment> {
+    let count = probe.packets.len();
+    plan_cuts(probe, |start| {
+        (count - start)
+            .div_ceil(2 * workers.max(1))
+            .clamp(1, longest.max(1))
+    })
+}
+
+/// Cuts at clean keyframes, the next cut at least `target_frames(start)` frames after the
+/// segment's start.
+fn plan_cuts(probe: &ProbeInfo, target_frames: impl Fn(usize) -> usize) -> Vec<Segment> {
     let count = probe.packets.len();
     let whole = vec![Segment {
         packets: 0..count,
@@ -48,7 +68,7 @@ pub fn plan_segments(probe: &ProbeInfo, target_frames: usize) -> Vec<Segment> {
         max_display_before = max_display_before.max(display_of_decode[d - 1]);
         let clean = max_display_before == d - 1 && display_of_decode[d] == d;
         let last_cut = cuts[cuts.len() - 1];
-        if clean && keyframe_at[d] && d - last_cut >= target_frames.max(1) {
+        if clean && keyframe_at[d] && d - last_cut >= target_frames(last_cut).max(1) {
             cuts.push(d);
         }
     }
@@ -153,6 +173,20 @@ mod tests {
         let segments = plan_segments(&probe_of(&packets), 6);
         let frames: Vec<_> = segments.iter().map(|s| s.frames.clone()).collect();
         assert_eq!(frames, vec![0..6, 6..12, 12..18, 18..20]);
+    }
+
+    #[test]
+    fn tapered_segments_shrink_towards_the_end() {
+        let packets: Vec<(usize, bool)> = (0..1000).map(|i| (i, i % 50 == 0)).collect();
+        let segments = plan_tapered_segments(&probe_of(&packets), 2, 145);
+        let lengths: Vec<_> = segments.iter().map(|s| s.frames.len()).collect();
+        // A quarter of what is left, at most 145 frames, cut at the next keyframe.
+        assert_eq!(lengths, vec![150, 150, 150, 150, 100, 100, 50, 50, 50, 50]);
+        assert_eq!(segments[0].frames.start, 0);
+        for pair in segments.windows(2) {
+            assert_eq!(pair[0].frames.end, pair[1].frames.start);
+        }
+        assert_eq!(segments.last().map(|s| s.frames.end), Some(1000));
     }
 
     #[test]

@@ -33,6 +33,11 @@ pub(super) struct Session {
     packet: Packet,
     /// The packet in `packet` was refused with EAGAIN and must be sent again.
     packet_pending: bool,
+    /// The video packet in `packet` came after the last one to decode and was kept for the
+    /// next run of packets (see `continue_at`).
+    packet_held: bool,
+    /// The demuxer reached the end of the file (or a read error).
+    input_ended: bool,
     packets_read: usize,
     frame: Frame,
     scaler: Scaler,
@@ -83,6 +88,8 @@ impl Session {
             decoder,
             packet: Packet::new().map_err(fail)?,
             packet_pending: false,
+            packet_held: false,
+            input_ended: false,
             packets_read: 0,
             frame: Frame::new().map_err(fail)?,
             scaler: Scaler::new(),
@@ -96,6 +103,29 @@ impl Session {
             next_index: first_frame,
             skip: None,
         })
+    }
+
+    /// Moves on to the video packets `packets` (decode order) of the same file, whose first
+    /// shown frame has display index `first_frame`, as `open_part` would but reusing the demuxer
+    /// and the decoder (with its buffers): the decoder is flushed, and the demuxer reads on from
+    /// where it is, dropping the packets before `packets`. False, with nothing changed, when
+    /// those packets are already behind the demuxer.
+    pub(super) fn continue_at(&mut self, packets: Range<usize>, first_frame: usize) -> bool {
+        // The next video packet (held or still to read) is number `packets_read`.
+        if self.input_ended || packets.start < self.packets_read {
+            return false;
+        }
+        self.decoder.flush();
+        self.packet_pending = false;
+        self.draining = false;
+        self.finished = false;
+        self.frames_output = 0;
+        self.pending_warnings.clear();
+        self.frame_warnings.clear();
+        self.packets = packets;
+        self.next_index = first_frame;
+        self.skip = None;
+        true
     }
 
     /// Skips the H.264 non-reference pictures whose packets (by decode position) show no
@@ -187,21 +217,30 @@ impl Session {
     fn feed(&mut self) {
         if !self.packet_pending {
             loop {
-                match self.input.read_packet(&mut self.packet) {
+                let read = if self.packet_held {
+                    self.packet_held = false;
+                    Ok(true)
+                } else {
+                    self.input.read_packet(&mut self.packet)
+                };
+                match read {
                     Ok(true) if self.packet.stream_index() != self.stream.index => continue,
                     Ok(true) if self.packets_read < self.packets.start => {
                         self.packets_read += 1;
                         continue;
                     }
                     Ok(true) if self.packets_read >= self.packets.end => {
+                        self.packet_held = true;
                         return self.start_draining();
                     }
                     Ok(true) => break,
                     Ok(false) => {
+                        self.input_ended = true;
                         self.note_missing_packets();
                         return self.start_draining();
                     }
                     Err(e) => {
+                        self.input_ended = true;
                         self.pending_warnings.push(format!(
                             "reading stopped after packet {}: {e} (treated as the end of a \
                              truncated file)",
