@@ -31,6 +31,8 @@ configure_flags=(
   --enable-avcodec --enable-avformat --enable-swscale
   --enable-decoder=h264,hevc,vp9
   --enable-parser=h264,hevc,vp9,aac,flac,mpegaudio
+  # The audio demuxers (and the parsers that fill in their stream parameters) let
+  # blink-stitch probe standalone audio in-process; no audio decoder is built.
   --enable-demuxer=mov,matroska,ivf,h264,hevc,mpegts,wav,flac,mp3,aac,ogg
   --enable-protocol=file
   --enable-x86asm
