@@ -4,8 +4,11 @@
 //! Like the rest of the crate this links no GStreamer: audio decoding and encoding run
 //! `gst-launch-1.0` as a child process (see `output::video` for the pattern).
 
+pub mod activity;
+pub mod audio;
 pub mod features;
 pub mod phash;
+pub mod video_signals;
 
 pub use features::{ActivitySeries, FrameHash, LoudnessEnvelope, PerceptualHash};
 pub use phash::PerceptualHasher;
