@@ -257,7 +257,7 @@ fn last_line(messages: &str, status: std::process::ExitStatus) -> String {
 }
 
 /// A path as a double-quoted gst-launch property value.
-fn quoted(path: &Path) -> io::Result<String> {
+pub(crate) fn quoted(path: &Path) -> io::Result<String> {
     let text = path.to_str().ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
