@@ -4,8 +4,12 @@
 //! Like the rest of the crate this links no GStreamer: audio decoding and encoding run
 //! `gst-launch-1.0` as a child process (see `output::video` for the pattern).
 
+pub mod companions;
+pub mod copies;
+pub mod events;
 pub mod features;
 pub mod phash;
+pub mod timeline;
 
 pub use features::{ActivitySeries, FrameHash, LoudnessEnvelope, PerceptualHash};
 pub use phash::PerceptualHasher;
