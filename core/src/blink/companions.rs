@@ -466,11 +466,13 @@ fn gaussian_elimination(mut rows: Vec<Vec<f64>>) -> Vec<f64> {
         if rows[column][column].abs() < 1e-12 {
             continue;
         }
-        for row in column + 1..n {
-            let factor = rows[row][column] / rows[column][column];
+        let (done, below) = rows.split_at_mut(column + 1);
+        let pivot_row = &done[column];
+        for row in below {
+            let factor = row[column] / pivot_row[column];
             if factor != 0.0 {
-                for k in column..=n {
-                    rows[row][k] -= factor * rows[column][k];
+                for (value, pivot_value) in row[column..].iter_mut().zip(&pivot_row[column..]) {
+                    *value -= factor * pivot_value;
                 }
             }
         }

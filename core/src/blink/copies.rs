@@ -336,3 +336,213 @@ impl UnionFind {
         self.parent[x.max(y)] = x.min(y);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::companions::testing::{Rng, Soundscape, flip, frames};
+    use super::*;
+
+    /// A 10-s clip with a hash per second of a scene in motion (every frame different).
+    fn moving_words(rng: &mut Rng) -> Vec<u64> {
+        (0..10).map(|_| rng.next_u64()).collect()
+    }
+
+    fn per_second(offset_ms: u64) -> impl Iterator<Item = u64> {
+        (0..10).map(move |n| n * 1000 + offset_ms)
+    }
+
+    fn clip<'a>(
+        start: Option<f64>,
+        content_hash: &'a str,
+        hashes: &'a [FrameHash],
+        quality: f64,
+    ) -> ClipView<'a> {
+        ClipView {
+            start,
+            duration: 10.0,
+            camera: Some("door"),
+            content_hash,
+            hashes,
+            loudness: None,
+            quality,
+        }
+    }
+
+    #[test]
+    fn exact_copies_keep_the_best_quality_then_the_lowest_index() {
+        let mut rng = Rng::new(1);
+        let hashes = frames(per_second(0), &moving_words(&mut rng));
+        let audio_only: &[FrameHash] = &[];
+        let clips = [
+            clip(Some(0.0), "aa", &hashes, 1.0),
+            clip(None, "aa", &hashes, 3.0),
+            clip(Some(0.0), "aa", &hashes, 3.0),
+            // Audio-only files are copies only by their bytes.
+            clip(None, "bb", audio_only, 1.0),
+            clip(None, "bb", audio_only, 1.0),
+            clip(None, "cc", audio_only, 1.0),
+        ];
+        let duplicates = find_duplicates(&clips);
+        let found: Vec<(usize, usize, DuplicateReason, f32)> = duplicates
+            .iter()
+            .map(|d| (d.clip, d.kept, d.reason, d.score))
+            .collect();
+        use DuplicateReason::ExactCopy;
+        assert_eq!(
+            found,
+            [
+                (0, 1, ExactCopy, 1.0),
+                (2, 1, ExactCopy, 1.0),
+                (4, 3, ExactCopy, 1.0)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_reencoded_copy_with_a_shifted_start_is_found() {
+        let mut rng = Rng::new(2);
+        let words = moving_words(&mut rng);
+        let original = frames(per_second(0), &words);
+        // The re-encode lost its first 40 ms, so its frames come 40 ms earlier; its hashes
+        // differ by a few bits, it lacks the last hash, and its name is a second later.
+        let noisy: Vec<u64> = words.iter().map(|&w| flip(&mut rng, w, 4)).collect();
+        let reencoded = frames(per_second(0).map(|t| t.saturating_sub(40)), &noisy[..9]);
+        let mut copy = clip(Some(1001.0), "re", &reencoded, 2.0);
+        copy.duration = 9.96;
+        let clips = [clip(Some(1000.0), "orig", &original, 1.0), copy];
+        let duplicates = find_duplicates(&clips);
+        assert_eq!(duplicates.len(), 1, "{duplicates:?}");
+        let duplicate = &duplicates[0];
+        assert_eq!(
+            (duplicate.clip, duplicate.kept, duplicate.reason),
+            (0, 1, DuplicateReason::Reencoded)
+        );
+        // 4 of 64 bits differ: about 0.94.
+        assert!(
+            duplicate.score > 0.9 && duplicate.score < 0.96,
+            "{}",
+            duplicate.score
+        );
+    }
+
+    #[test]
+    fn a_static_scene_recorded_again_is_not_a_copy() {
+        let mut rng = Rng::new(3);
+        let scene = rng.next_u64();
+        let first_words: Vec<u64> = (0..10).map(|_| flip(&mut rng, scene, 1)).collect();
+        let second_words: Vec<u64> = (0..10).map(|_| flip(&mut rng, scene, 1)).collect();
+        let first = frames(per_second(0), &first_words);
+        let second = frames(per_second(0), &second_words);
+        // Same camera, 30 s later.
+        let clips = [
+            clip(Some(1000.0), "one", &first, 1.0),
+            clip(Some(1030.0), "two", &second, 1.0),
+        ];
+        assert!(find_duplicates(&clips).is_empty());
+
+        // Without times the pictures cannot tell; the sound can.
+        let sound = Soundscape::random(&mut rng, 0.0, 100.0);
+        let first_sound = sound.record(0.0, 10.0, 0.02, 1.0, &mut rng);
+        let second_sound = sound.record(30.0, 10.0, 0.02, 1.0, &mut rng);
+        let copy_sound = sound.record(0.0, 10.0, 0.02, 1.0, &mut rng);
+        let mut untimed = [
+            clip(None, "one", &first, 1.0),
+            clip(None, "two", &second, 1.0),
+        ];
+        untimed[0].loudness = Some(&first_sound);
+        untimed[1].loudness = Some(&second_sound);
+        assert!(find_duplicates(&untimed).is_empty());
+        // The same sound (a real copy with its audio re-encoded) makes it a copy.
+        untimed[1].loudness = Some(&copy_sound);
+        assert_eq!(find_duplicates(&untimed).len(), 1);
+    }
+
+    #[test]
+    fn the_same_moment_from_another_camera_is_not_a_copy() {
+        let mut rng = Rng::new(4);
+        let door = frames(per_second(0), &moving_words(&mut rng));
+        let drive = frames(per_second(0), &moving_words(&mut rng));
+        let mut other = clip(Some(1000.0), "drive", &drive, 1.0);
+        other.camera = Some("drive");
+        let clips = [clip(Some(1000.0), "door", &door, 1.0), other];
+        assert!(find_duplicates(&clips).is_empty());
+    }
+
+    #[test]
+    fn durations_must_agree() {
+        let mut rng = Rng::new(5);
+        let words = moving_words(&mut rng);
+        let hashes = frames(per_second(0), &words);
+        let mut longer = clip(Some(0.0), "long", &hashes, 1.0);
+        longer.duration = 30.0;
+        let clips = [clip(Some(0.0), "short", &hashes, 1.0), longer];
+        assert!(find_duplicates(&clips).is_empty());
+        // Within 0.5 s + 2 %: a copy.
+        let mut close = clip(Some(0.0), "close", &hashes, 1.0);
+        close.duration = 10.6;
+        assert_eq!(find_duplicates(&[clips[0], close]).len(), 1);
+    }
+
+    #[test]
+    fn copies_of_copies_point_to_the_kept_clip() {
+        let mut rng = Rng::new(6);
+        let words = moving_words(&mut rng);
+        let original = frames(per_second(0), &words);
+        // Each generation flips other bits: the first 5 bits from the original, the second 6
+        // more, so it is 11 bits (17 % of 64) from the original: too far for a direct match
+        // (15 %), near enough to the first generation.
+        let first_words: Vec<u64> = words.iter().map(|&w| w ^ 0x1f).collect();
+        let first_generation = frames(per_second(20), &first_words);
+        let second_words: Vec<u64> = first_words.iter().map(|&w| w ^ (0x3f << 5)).collect();
+        let second_generation = frames(per_second(40), &second_words);
+        let clips = [
+            clip(Some(0.0), "gen2", &second_generation, 1.0),
+            clip(Some(0.0), "orig", &original, 5.0),
+            clip(Some(0.0), "gen1", &first_generation, 2.0),
+            clip(Some(0.0), "gen2", &second_generation, 1.0),
+        ];
+        let duplicates = find_duplicates(&clips);
+        let found: Vec<(usize, usize, DuplicateReason)> = duplicates
+            .iter()
+            .map(|d| (d.clip, d.kept, d.reason))
+            .collect();
+        use DuplicateReason::Reencoded;
+        assert_eq!(
+            found,
+            [(0, 1, Reencoded), (2, 1, Reencoded), (3, 1, Reencoded)]
+        );
+        assert!(duplicates.iter().all(|d| d.score > 0.8), "{duplicates:?}");
+        // Alone, the second generation and the original are not a copy of each other.
+        assert!(find_duplicates(&clips[..2]).is_empty());
+    }
+
+    #[test]
+    fn hashes_of_other_sizes_never_match() {
+        let mut rng = Rng::new(7);
+        let words = moving_words(&mut rng);
+        let small = frames(per_second(0), &words);
+        let large: Vec<FrameHash> = small
+            .iter()
+            .map(|frame| FrameHash {
+                time_ms: frame.time_ms,
+                hash: super::super::features::PerceptualHash {
+                    side: 16,
+                    words: vec![frame.hash.words[0]; 4],
+                },
+            })
+            .collect();
+        let clips = [
+            clip(Some(0.0), "small", &small, 1.0),
+            clip(Some(0.0), "large", &large, 1.0),
+        ];
+        assert!(find_duplicates(&clips).is_empty());
+    }
+
+    #[test]
+    fn duplicate_reasons_are_snake_case_in_json() {
+        let json = serde_json::to_string(&DuplicateReason::ExactCopy).unwrap();
+        assert_eq!(json, "\"exact_copy\"");
+        let json = serde_json::to_string(&DuplicateReason::Reencoded).unwrap();
+        assert_eq!(json, "\"reencoded\"");
+    }
+}

@@ -109,3 +109,69 @@ fn looks_alike(a: &FrameHash, b: &FrameHash, max_distance: u32) -> bool {
         .distance(&b.hash)
         .is_some_and(|distance| distance <= max_distance)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::companions::testing::frames;
+    use super::*;
+
+    #[test]
+    fn gaps_shorter_than_the_limit_join_and_equal_ones_split() {
+        let intervals = [
+            (35.0, 40.0),  // exactly 10 s after the first event's end: its own event
+            (0.0, 10.0),   //
+            (19.99, 25.0), // 9.99 s after: joins
+            (60.0, 61.0),
+            (50.0, 50.0), // empty interval, 10 s after 40 would split; it is 10 s exactly
+        ];
+        assert_eq!(
+            cluster_events(&intervals, 10.0),
+            [vec![1, 2], vec![0], vec![4], vec![3]]
+        );
+        // A larger gap joins everything.
+        assert_eq!(cluster_events(&intervals, 10.01), [vec![1, 2, 0, 4, 3]]);
+    }
+
+    #[test]
+    fn overlapping_touching_and_contained_intervals_join_even_without_a_gap() {
+        let intervals = [(0.0, 100.0), (10.0, 20.0), (100.0, 105.0), (105.5, 110.0)];
+        assert_eq!(cluster_events(&intervals, 0.0), [vec![0, 1, 2], vec![3]]);
+        // The long clip keeps the event open past the short one inside it.
+        assert_eq!(cluster_events(&intervals, 1.0), [vec![0, 1, 2, 3]]);
+        // An end before its start counts as the start.
+        assert_eq!(cluster_events(&[(5.0, 1.0), (5.5, 6.0)], 1.0), [vec![0, 1]]);
+        assert!(cluster_events(&[], 10.0).is_empty());
+    }
+
+    #[test]
+    fn scenes_change_when_the_view_changes_and_repeat_views_are_listed_once() {
+        let (a, b, c) = (0u64, u64::MAX, 0xffff_ffff_0000_0000u64);
+        // Camera 1: view a (with 2 bits of noise), then b, then a again; times out of order.
+        let first = frames(
+            [0, 1000, 2000, 3000, 4000, 5000],
+            &[a, a ^ 0b11, a ^ 0b1, b, b ^ 0b100, a],
+        );
+        let mut first = first;
+        first.swap(0, 5);
+        // Camera 2, corrected 2.5 s later: view c, then view a (seen by camera 1 already).
+        let second = frames([0, 500, 1000], &[c, c, a ^ 0b1000]);
+        let scenes = event_scenes(&[(100.0, &first), (102.5, &second)], 4);
+        let found: Vec<(f64, f64, usize, usize)> = scenes
+            .iter()
+            .map(|s| (s.start, s.end, s.clip, s.frame))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (100.0, 103.0, 0, 5), // a: frames at 0..2 s, until b starts at 3 s
+                (102.5, 103.5, 1, 0), // c, until a appears at 1 s
+                (103.0, 105.0, 0, 3), // b, until a returns at 5 s
+            ]
+        );
+        // A stricter threshold splits view a where its noise reaches 2 bits.
+        let strict = event_scenes(&[(100.0, &first)], 1);
+        let starts: Vec<f64> = strict.iter().map(|s| s.start).collect();
+        assert_eq!(starts, [100.0, 101.0, 103.0], "{strict:?}");
+        assert!(event_scenes(&[(0.0, &[])], 4).is_empty());
+    }
+}
