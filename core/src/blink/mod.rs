@@ -6,12 +6,16 @@
 
 pub mod activity;
 pub mod audio;
+pub mod companions;
 pub mod config;
+pub mod copies;
 pub mod discover;
+pub mod events;
 pub mod features;
 pub mod naming;
 pub mod phash;
 pub mod probe;
+pub mod timeline;
 pub mod video_signals;
 pub mod workdir;
 
