@@ -28,15 +28,6 @@ pub struct Inventory {
     pub clips: Vec<ClipInfo>,
 }
 
-impl Inventory {
-    /// Indices of the clips the later stages work on.
-    pub fn usable(&self) -> Vec<usize> {
-        (0..self.clips.len())
-            .filter(|&i| self.clips[i].usable())
-            .collect()
-    }
-}
-
 /// A stable key for a clip's outputs: its path, size and mtime.
 pub fn clip_key(clip: &ClipInfo) -> String {
     let text = format!("{}\0{}\0{:?}", clip.path.display(), clip.bytes, clip.mtime);

@@ -4,7 +4,11 @@
 //! stages before it first, and those skip what their state says is finished. docs/blink-stitch.md
 //! is the user guide.
 
+mod annotate;
+mod cluster;
+mod dedupe;
 mod error;
+mod extract;
 mod inventory;
 mod preflight;
 mod progress;
@@ -14,6 +18,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use codecprep_core::blink::workdir::Workdir;
+use serde_json::json;
 
 pub use error::BlinkError;
 use settings::{CommonArgs, Settings};
@@ -35,12 +41,37 @@ struct Cli {
     common: CommonArgs,
 }
 
-#[derive(Subcommand, Clone, Copy, PartialEq, Eq)]
+/// The stages in order; each runs the ones before it (which skip finished work).
+#[derive(Subcommand, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Stage {
     /// List the media files found under the roots, with camera and time
     Discover,
     /// Probe every file and print a table of cameras, times, streams, problems and adjustments
     Preflight,
+    /// Per clip: content hash, activity from bit cost, perceptual hashes, loudness, thumbnail
+    Extract,
+    /// Mark duplicates (exact and re-encoded copies), find companions and camera clock offsets
+    Dedupe,
+    /// Group clips into multi-camera events on the corrected timeline, and scenes within them
+    Cluster,
+    /// Write annotations.json and annotations.csv per event and clip
+    Annotate,
+    /// All stages
+    Run,
+}
+
+impl Stage {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Discover => "discover",
+            Self::Preflight => "preflight",
+            Self::Extract => "extract",
+            Self::Dedupe => "dedupe",
+            Self::Cluster => "cluster",
+            Self::Annotate => "annotate",
+            Self::Run => "run",
+        }
+    }
 }
 
 /// Entry point of the `blink-stitch` binary.
@@ -58,24 +89,168 @@ pub fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<ExitCode, BlinkError> {
     let settings = Settings::from_args(&cli.common)?;
     let pool = settings.pool()?;
+    let stage = cli.command;
     let inventory = inventory::build(&settings, &pool)?;
     let zone = settings.rules.timezone.clone();
-    match cli.command {
-        Stage::Discover => {
+    match stage {
+        Stage::Discover | Stage::Preflight => {
             if settings.json {
-                print_json(&preflight::to_json("discover", &inventory));
-            } else {
+                print_json(&preflight::to_json(stage.name(), &inventory));
+            } else if stage == Stage::Discover {
                 print!("{}", preflight::list(&inventory, &zone));
                 report_problem_count(&inventory);
-            }
-        }
-        Stage::Preflight => {
-            if settings.json {
-                print_json(&preflight::to_json("preflight", &inventory));
             } else {
                 print!("{}", preflight::table(&inventory, &zone));
             }
+            return Ok(ExitCode::SUCCESS);
         }
+        _ => {}
+    }
+    let out = settings.out_dir(stage.name())?;
+    if settings.dry_run {
+        let doc = dry_run(&inventory, &Workdir::peek(&out), stage);
+        if settings.json {
+            print_json(&doc);
+        } else {
+            print!("{}", dry_run_text(&doc));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut workdir = Workdir::open(&out)?;
+    report_problem_count(&inventory);
+    let mut doc = preflight::to_json(stage.name(), &inventory);
+    doc["work_dir"] = json!(out);
+
+    let extracted = extract::run(&settings, &pool, &inventory, &mut workdir)?;
+    message(
+        &settings,
+        &format!(
+            "extract: {} clips ({} extracted now, {} already done, {} failed)",
+            extracted.clips,
+            extracted.extracted,
+            extracted.already_done,
+            extracted.failed.len()
+        ),
+    );
+    for (path, errors) in &extracted.failed {
+        eprintln!(
+            "blink-stitch: {}: left out: {}",
+            path.display(),
+            errors.join("; ")
+        );
+    }
+    doc["extract"] = json!(extracted);
+    if stage == Stage::Extract {
+        return finish(&settings, doc);
+    }
+
+    let signals = extract::load(&out, &inventory);
+    let clips = dedupe::analysed(&inventory.clips, &signals);
+    let deduped = dedupe::run(&mut workdir, &clips)?;
+    message(
+        &settings,
+        &format!(
+            "dedupe: {} duplicates, {} companion pairs, camera offsets {:?}",
+            deduped.duplicates.len(),
+            deduped.companions.len(),
+            deduped.camera_offsets
+        ),
+    );
+    doc["dedupe"] = json!(deduped);
+    if stage == Stage::Dedupe {
+        return finish(&settings, doc);
+    }
+
+    let clustered = cluster::run(&mut workdir, &clips, &deduped, settings.gap)?;
+    message(
+        &settings,
+        &format!("cluster: {} events", clustered.events.len()),
+    );
+    doc["cluster"] = json!(clustered);
+    if stage == Stage::Cluster {
+        return finish(&settings, doc);
+    }
+
+    let annotations = annotate::run(&mut workdir, &clips, &deduped, &clustered, &zone)?;
+    message(
+        &settings,
+        &format!(
+            "annotate: {} and {} written",
+            out.join(annotate::JSON_FILE).display(),
+            out.join(annotate::CSV_FILE).display()
+        ),
+    );
+    doc["annotations"] = json!(annotations);
+
+    finish(&settings, doc)
+}
+
+/// What each stage would do, from the state file, without computing or writing anything.
+fn dry_run(inventory: &inventory::Inventory, workdir: &Workdir, stage: Stage) -> serde_json::Value {
+    let (total, pending) = extract::pending(workdir, inventory);
+    let mut doc = json!({
+        "stage": stage.name(),
+        "dry_run": true,
+        "work_dir": workdir.root(),
+        "summary": preflight::to_json(stage.name(), inventory)["summary"].clone(),
+        "extract": { "clips": total, "to_extract": pending.len() },
+    });
+    let later = [
+        (Stage::Dedupe, dedupe::STAGE),
+        (Stage::Cluster, cluster::STAGE),
+        (Stage::Annotate, annotate::STAGE),
+    ];
+    for (s, name) in later.into_iter().filter(|(s, _)| *s <= stage) {
+        let complete = workdir
+            .state()
+            .stages
+            .get(name)
+            .is_some_and(|st| st.complete);
+        // A stage reruns when anything before it changes, which only running it can tell.
+        doc[s.name()] = json!({ "previously_complete": complete });
+    }
+    doc
+}
+
+/// The dry-run document for people.
+fn dry_run_text(doc: &serde_json::Value) -> String {
+    let mut text = format!(
+        "dry run, nothing written (work directory {})\n{} files found, {} usable\n\
+         extract: {} of {} usable clips to extract\n",
+        doc["work_dir"].as_str().unwrap_or(""),
+        doc["summary"]["files"],
+        doc["summary"]["usable"],
+        doc["extract"]["to_extract"],
+        doc["extract"]["clips"],
+    );
+    for name in ["dedupe", "cluster", "annotate", "package"] {
+        if let Some(complete) = doc[name]["previously_complete"].as_bool() {
+            let what = if complete {
+                "finished before; reruns only if its inputs changed"
+            } else {
+                "would run"
+            };
+            text.push_str(&format!("{name}: {what}\n"));
+        }
+    }
+    text
+}
+
+fn message(settings: &Settings, text: &str) {
+    if !settings.json {
+        eprintln!("blink-stitch: {text}");
+    }
+}
+
+/// The end of a stage: the JSON document with `--json`, a short summary otherwise.
+fn finish(settings: &Settings, doc: serde_json::Value) -> Result<ExitCode, BlinkError> {
+    if settings.json {
+        print_json(&doc);
+    } else if let Some(dir) = doc["work_dir"].as_str() {
+        println!(
+            "done: {} (work directory {dir})",
+            doc["stage"].as_str().unwrap_or("")
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

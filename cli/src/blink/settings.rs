@@ -69,6 +69,11 @@ pub struct CommonArgs {
     pub canvases: bool,
 }
 
+/// `path` made absolute against the working directory (symbolic links are kept as they are).
+fn absolute(path: &std::path::Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
 /// The merged settings every stage reads.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -102,6 +107,8 @@ impl Settings {
         } else {
             args.input_paths.clone()
         };
+        // Absolute paths, so clip keys and reports do not depend on the working directory.
+        let roots: Vec<PathBuf> = roots.iter().map(|r| absolute(r)).collect();
         let recursive = if args.no_recursive {
             false
         } else if args.recursive {
@@ -138,14 +145,14 @@ impl Settings {
                 roots,
                 recursive,
                 extensions,
-                audio_dir: config.audio_dir,
+                audio_dir: config.audio_dir.as_deref().map(absolute),
             },
             rule_text: vec![rules.timezone_name().into(), camera_regex, time_regex],
             rules,
             gap,
             workers,
             threads_per_worker: (cores / workers).max(1),
-            out: args.out.clone().or(config.out),
+            out: args.out.clone().or(config.out).as_deref().map(absolute),
             dry_run: args.dry_run,
             json: args.json,
             mosaic: args.mosaic || config.mosaic.unwrap_or(false),

@@ -143,14 +143,19 @@ impl Workdir {
             path: root.to_path_buf(),
             source,
         })?;
+        Ok(Self::peek(root))
+    }
+
+    /// Loads the state of `root` without creating anything (for `--dry-run`).
+    pub fn peek(root: &Path) -> Self {
         let state = match read_json::<State>(&root.join(STATE_FILE)) {
             Ok(state) if state.version == STATE_VERSION => state,
             _ => State::default(),
         };
-        Ok(Self {
+        Self {
             root: root.to_path_buf(),
             state,
-        })
+        }
     }
 
     pub fn root(&self) -> &Path {
