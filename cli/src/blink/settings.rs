@@ -117,7 +117,7 @@ impl Settings {
             config.recursive.unwrap_or(true)
         };
         let extensions = match (&args.extensions, &config.video_extensions) {
-            (Some(list), _) => Some(normalize_extensions(&[list.clone()])?),
+            (Some(list), _) => Some(normalize_extensions(std::slice::from_ref(list))?),
             (None, Some(list)) => Some(normalize_extensions(&list.split_commas())?),
             (None, None) => None,
         };
