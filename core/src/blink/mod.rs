@@ -5,6 +5,7 @@
 //! `gst-launch-1.0` as a child process (see `output::video` for the pattern).
 
 pub mod features;
+pub mod package;
 pub mod phash;
 
 pub use features::{ActivitySeries, FrameHash, LoudnessEnvelope, PerceptualHash};
