@@ -395,3 +395,42 @@ fn contact_sheet_manifest_and_canvases() {
         ["sheet.png: content changed (BLAKE3 differs)"]
     );
 }
+
+#[test]
+fn other_sizes_and_rates_are_fitted_with_bars() {
+    let red = coloured_clip("red", 440);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("wide.mp4");
+    // 4:3 at 25 fps into 16:6 at 30 fps: a 160x120 picture between black bars.
+    let plan = StitchPlan {
+        // Asks for 1.5 s of a clip that has 1 s left.
+        video: vec![cut(&red, 2.0, 1.5, 0.0)],
+        audio: vec![],
+        duration: 1.5,
+        width: 320,
+        height: 120,
+        fps: (30, 1),
+    };
+    let report = stitch(&plan, &out).unwrap();
+    assert_eq!(report.frames, 45);
+    let (streams, duration) = streams_and_duration(&out);
+    assert_eq!(streams, ["video:h264", "audio:aac"]);
+    assert!((duration - 1.5).abs() <= 1.0 / 30.0, "duration {duration}");
+    let bars = |t| {
+        (
+            mean_colour(&out, t, 0.0, 0.2),
+            mean_colour(&out, t, 0.8, 1.0),
+        )
+    };
+    let (left, right) = bars(0.5);
+    assert!(
+        is_close(left, BLACK) && is_close(right, BLACK),
+        "{left:?} {right:?}"
+    );
+    assert!(is_close(mean_colour(&out, 0.5, 0.3, 0.7), RED));
+    // The source ends at 3 s, one second into the cut: black from then on.
+    assert!(is_close(mean_colour(&out, 0.9, 0.3, 0.7), RED));
+    assert!(is_close(mean_colour(&out, 1.1, 0.3, 0.7), BLACK));
+    // Silence throughout.
+    assert!(rms(&samples(&out, 0.0, 1.4)) < 0.001);
+}
