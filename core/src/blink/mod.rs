@@ -13,6 +13,7 @@ pub mod discover;
 pub mod events;
 pub mod features;
 pub mod naming;
+pub mod package;
 pub mod phash;
 pub mod probe;
 pub mod timeline;
