@@ -10,6 +10,7 @@ mod dedupe;
 mod error;
 mod extract;
 mod inventory;
+mod package;
 mod preflight;
 mod progress;
 mod settings;
@@ -56,6 +57,8 @@ enum Stage {
     Cluster,
     /// Write annotations.json and annotations.csv per event and clip
     Annotate,
+    /// Per event: stitched MP4, contact sheet, optional mosaic and canvases, manifest.json
+    Package,
     /// All stages
     Run,
 }
@@ -69,6 +72,7 @@ impl Stage {
             Self::Dedupe => "dedupe",
             Self::Cluster => "cluster",
             Self::Annotate => "annotate",
+            Self::Package => "package",
             Self::Run => "run",
         }
     }
@@ -181,7 +185,22 @@ fn run(cli: &Cli) -> Result<ExitCode, BlinkError> {
         ),
     );
     doc["annotations"] = json!(annotations);
+    if stage == Stage::Annotate {
+        return finish(&settings, doc);
+    }
 
+    let packaged = package::run(&settings, &mut workdir, &clips, &clustered, &zone)?;
+    message(
+        &settings,
+        &format!(
+            "package: {} events ({} packaged now, {} already done) under {}",
+            packaged.events,
+            packaged.packaged.len(),
+            packaged.already_done.len(),
+            out.join("events").display()
+        ),
+    );
+    doc["package"] = json!(packaged);
     finish(&settings, doc)
 }
 
@@ -199,6 +218,7 @@ fn dry_run(inventory: &inventory::Inventory, workdir: &Workdir, stage: Stage) ->
         (Stage::Dedupe, dedupe::STAGE),
         (Stage::Cluster, cluster::STAGE),
         (Stage::Annotate, annotate::STAGE),
+        (Stage::Package, package::STAGE),
     ];
     for (s, name) in later.into_iter().filter(|(s, _)| *s <= stage) {
         let complete = workdir
