@@ -94,6 +94,8 @@ fn copies_companions_events_annotations_and_packages() {
         "Europe/Berlin",
         "--workers",
         "2",
+        "--mosaic",
+        "--canvases",
     ]);
     let path = |rel: &str| s(&root.join(rel)).to_string();
 
@@ -210,7 +212,24 @@ fn copies_companions_events_annotations_and_packages() {
         "stitched {duration} s, event {span} s"
     );
     assert!(event_dir.join("contact_sheet.png").is_file());
-    verify_manifest(&event_dir);
+    let mosaic = ffprobe_duration(&event_dir.join("mosaic.mp4"));
+    assert!(
+        (mosaic - span).abs() <= 1.0 / FPS + 1e-6,
+        "mosaic {mosaic} s, event {span} s"
+    );
+    let kinds = verify_manifest(&event_dir);
+    for kind in [
+        "stitched_video",
+        "mosaic_video",
+        "contact_sheet",
+        "canvas_meta",
+        "canvas",
+    ] {
+        assert!(
+            kinds.iter().any(|k| k == kind),
+            "no {kind} in the manifest: {kinds:?}"
+        );
+    }
     verify_manifest(&out.join("events/event-002"));
 
     // Nothing under the input root was moved or deleted.
@@ -227,6 +246,8 @@ fn copies_companions_events_annotations_and_packages() {
         s(&out),
         "--timezone",
         "Europe/Berlin",
+        "--mosaic",
+        "--canvases",
     ]);
     assert_eq!(again["extract"]["extracted"].as_u64(), Some(0));
     assert_eq!(
@@ -235,8 +256,8 @@ fn copies_companions_events_annotations_and_packages() {
     );
 }
 
-/// Every manifest entry exists with its size and blake3.
-fn verify_manifest(dir: &Path) {
+/// Every manifest entry exists with its size and blake3; returns the entries' kinds.
+fn verify_manifest(dir: &Path) -> Vec<String> {
     let manifest: Value =
         serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["version"].as_u64(), Some(1));
@@ -258,6 +279,10 @@ fn verify_manifest(dir: &Path) {
             file.display()
         );
     }
+    outputs
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// The outputs that must be identical between an interrupted and an uninterrupted run.
