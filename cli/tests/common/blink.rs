@@ -43,41 +43,33 @@ const BURSTS: &str = "0.02*(random(0)-0.5)+0.5*sin(2*PI*660*t)*(between(t,0.3,0.
 +between(t,1.9,2.5)+between(t,3.05,3.15)+between(t,3.6,3.75)+between(t,4.4,5.0)+between(t,5.5,5.6)\
 +between(t,6.2,6.45)+between(t,7.3,7.4))";
 
+/// How the camera clips are encoded: H.264 with a keyframe every second, AAC audio.
+const CAMERA_CODEC: &[&str] = &[
+    "-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-pix_fmt", "yuv420p", "-c:a", "aac",
+    "-b:a", "64k",
+];
+
 /// A `seconds`-long 320x240 H.264 + AAC clip: `testsrc2` (moving) through `filter`, with the
 /// burst audio. Different `filter`s give different cameras' views of one scene.
 pub fn clip(name: &str, seconds: f64, filter: &str) -> PathBuf {
-    let secs = format!("{seconds}");
-    encoded(
-        name,
-        "mp4",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x240:rate=25",
-            "-f",
-            "lavfi",
-            "-i",
-            &format!("aevalsrc='{BURSTS}':s=48000"),
-            "-vf",
-            filter,
-            "-t",
-            &secs,
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-g",
-            "25",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-b:a",
-            "64k",
-            "-shortest",
-        ],
-    )
+    let (secs, audio) = (format!("{seconds}"), format!("aevalsrc='{BURSTS}':s=48000"));
+    let mut args = vec![
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25",
+        "-f",
+        "lavfi",
+        "-i",
+        &audio,
+        "-vf",
+        filter,
+        "-t",
+        &secs,
+    ];
+    args.extend(CAMERA_CODEC);
+    args.push("-shortest");
+    encoded(name, "mp4", &args)
 }
 
 /// A short plain clip for discovery tests (2 s).
@@ -90,32 +82,18 @@ pub fn small_clip() -> PathBuf {
 pub fn camera_cut(name: &str, from_s: f64, seconds: f64, view: &str) -> PathBuf {
     let master = clip("blink-master", 9.0, "null");
     let (from, secs) = (format!("{from_s}"), format!("{seconds}"));
-    encoded(
-        name,
-        "mp4",
-        &[
-            "-ss",
-            &from,
-            "-i",
-            master.to_str().unwrap(),
-            "-t",
-            &secs,
-            "-vf",
-            view,
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-g",
-            "25",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-b:a",
-            "64k",
-        ],
-    )
+    let mut args = vec![
+        "-ss",
+        &from,
+        "-i",
+        master.to_str().unwrap(),
+        "-t",
+        &secs,
+        "-vf",
+        view,
+    ];
+    args.extend(CAMERA_CODEC);
+    encoded(name, "mp4", &args)
 }
 
 /// A re-encoded copy of `src` (other size and quality, same timing).
