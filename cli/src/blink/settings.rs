@@ -51,8 +51,8 @@ pub struct CommonArgs {
     /// Clips closer than this many seconds belong to one event [default: 10]
     #[arg(long, value_name = "SECONDS", global = true)]
     pub gap: Option<f64>,
-    /// Clips processed in parallel [default: the number of cores]; FFmpeg threads per clip are
-    /// chosen so that workers x threads never exceeds the cores
+    /// Clips processed in parallel [default and maximum: the number of cores]; FFmpeg threads
+    /// per clip are chosen so that workers x threads never exceeds the cores
     #[arg(long, value_name = "N", global = true)]
     pub workers: Option<usize>,
     /// Say what each stage would do without writing anything
@@ -140,6 +140,11 @@ impl Settings {
         if workers == 0 {
             return Err(BlinkError::Usage("--workers must be at least 1".into()));
         }
+        // Workers x FFmpeg threads never exceeds the cores: more workers than cores would.
+        if workers > cores && !args.json {
+            eprintln!("blink-stitch: --workers {workers} lowered to the {cores} cores");
+        }
+        let workers = workers.min(cores);
         Ok(Self {
             discover: DiscoverOptions {
                 roots,
