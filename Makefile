@@ -48,6 +48,7 @@ bench: build reference
 	CODECPREP_REFERENCE_BIN=$$(scripts/reference-env.sh 2>/dev/null || true) \
 	  python3 scripts/bench_preinfer.py target/release/codec-video-prep
 	python3 scripts/bench_gst.py
+	python3 scripts/bench_blink.py target/release/blink-stitch
 
 lint: ffmpeg
 	cargo fmt --all -- --check

@@ -30,8 +30,10 @@ configure_flags=(
   --disable-avdevice --disable-avfilter --disable-postproc --disable-swresample
   --enable-avcodec --enable-avformat --enable-swscale
   --enable-decoder=h264,hevc,vp9
-  --enable-parser=h264,hevc,vp9
-  --enable-demuxer=mov,matroska,ivf,h264,hevc,mpegts
+  --enable-parser=h264,hevc,vp9,aac,flac,mpegaudio
+  # The audio demuxers (and the parsers that fill in their stream parameters) let
+  # blink-stitch probe standalone audio in-process; no audio decoder is built.
+  --enable-demuxer=mov,matroska,ivf,h264,hevc,mpegts,wav,flac,mp3,aac,ogg
   --enable-protocol=file
   --enable-x86asm
 )

@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 use ndarray::{Array3, Array4};
 use serde_json::Value;
 
+pub mod blink;
+
 /// Time allowed for one run of `codecprep` on a fixture (debug build, small clips).
 pub const CLI_TIMEOUT: Duration = Duration::from_secs(180);
 /// Time allowed for one run of ffmpeg/ffprobe/python on a fixture.
@@ -130,30 +132,40 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    let mut cmd = Command::new(codecprep_bin());
+    run_checked(codecprep_bin(), args)
+}
+
+/// Runs one of the package's binaries with [`CLI_TIMEOUT`], failing the test on a hang, a
+/// panic or a signal whatever exit code the caller expects.
+pub fn run_checked<I, S>(bin: &str, args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut cmd = Command::new(bin);
     cmd.args(args);
     let out = run_with_timeout(&mut cmd, CLI_TIMEOUT);
     assert!(
         !out.timed_out,
-        "codecprep hung (killed after {CLI_TIMEOUT:?}): {}\nstderr:\n{}",
+        "{bin} hung (killed after {CLI_TIMEOUT:?}): {}\nstderr:\n{}",
         out.command, out.stderr
     );
     assert_ne!(
         out.code,
         Some(101),
-        "codecprep panicked: {}\nstderr:\n{}",
+        "{bin} panicked: {}\nstderr:\n{}",
         out.command,
         out.stderr
     );
     assert!(
         !out.stderr.contains("panicked"),
-        "codecprep panicked: {}\nstderr:\n{}",
+        "{bin} panicked: {}\nstderr:\n{}",
         out.command,
         out.stderr
     );
     assert!(
         out.code.is_some(),
-        "codecprep was killed by a signal: {}\nstderr:\n{}",
+        "{bin} was killed by a signal: {}\nstderr:\n{}",
         out.command,
         out.stderr
     );

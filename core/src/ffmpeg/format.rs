@@ -94,12 +94,12 @@ impl InputContext {
             .map(drop)
     }
 
-    fn stream_count(&self) -> usize {
+    pub(super) fn stream_count(&self) -> usize {
         // SAFETY: valid context.
         unsafe { (*self.ptr.as_ptr()).nb_streams as usize }
     }
 
-    fn stream(&self, index: usize) -> *const ff::AVStream {
+    pub(super) fn stream(&self, index: usize) -> *const ff::AVStream {
         // Indices come from FFmpeg itself, but an out-of-range one would read past the array.
         assert!(
             index < self.stream_count(),
@@ -182,6 +182,11 @@ impl InputContext {
         // SAFETY: valid context.
         let rate = unsafe { (*self.ptr.as_ptr()).bit_rate };
         u64::try_from(rate).ok().filter(|&b| b > 0)
+    }
+
+    /// The context itself, for reading fields no method above copies out (probing).
+    pub(super) fn as_ptr(&self) -> *const ff::AVFormatContext {
+        self.ptr.as_ptr()
     }
 
     /// Codec parameters of a stream, for setting up its decoder.

@@ -1,9 +1,11 @@
-//! Encoding videos (mask videos, heat-map videos) through GStreamer's command-line tool.
+//! Encoding videos (mask videos, heat-map videos, stitched Blink clips) through GStreamer's
+//! command-line tool.
 //!
 //! The statically linked FFmpeg only decodes; encoding and muxing go through GStreamer
-//! (x264enc, mp4mux), run as `gst-launch-1.0` with raw frames piped to its standard input, so
-//! this crate links no GStreamer library. The file is written under a temporary name next to
-//! the destination and renamed into place once GStreamer has finished it.
+//! (x264enc, an AAC encoder, mp4mux), run as `gst-launch-1.0` with raw frames piped to its
+//! standard input, so this crate links no GStreamer library. An audio track, when wanted, is
+//! read by the same pipeline from a raw PCM file. The file is written under a temporary name
+//! next to the destination and renamed into place once GStreamer has finished it.
 
 use std::fs;
 use std::io::{self, Read, Write};
@@ -20,6 +22,31 @@ const ELEMENTS: [(&str, &str); 4] = [
     ("x264enc", "gstreamer1.0-plugins-ugly"),
     ("mp4mux", "gstreamer1.0-plugins-good"),
 ];
+/// Elements of the audio branch besides the encoder.
+const AUDIO_ELEMENTS: [(&str, &str); 2] = [
+    ("rawaudioparse", "gstreamer1.0-plugins-base"),
+    ("audioconvert", "gstreamer1.0-plugins-base"),
+];
+/// AAC encoders in order of preference (FFmpeg's native encoder sounds better at low rates
+/// than VisualOn's), with their Debian packages and priming delays in samples. mp4mux writes
+/// no edit list for the priming, so players start the track with it: audio comes out that
+/// much later than it went in (measured by encoding a click at 1 s at 48 kHz and finding it
+/// in ffmpeg's and GStreamer's decodes).
+const AAC_ENCODERS: [(&str, &str, u32); 2] = [
+    ("avenc_aac", "gstreamer1.0-libav", 1024),
+    ("voaacenc", "gstreamer1.0-plugins-bad", 1600),
+];
+
+/// An installed AAC encoder element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AacEncoder {
+    pub element: &'static str,
+    /// Samples of silence the encoded track starts with (see `AAC_ENCODERS`).
+    pub priming: u32,
+}
+
+/// Samples per AAC frame: encoded tracks last a whole number of frames.
+pub const AAC_FRAME_SAMPLES: u32 = 1024;
 
 /// Packed 8-bit pixel layouts the encoder accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,15 +82,14 @@ fn gcd(a: u32, b: u32) -> u32 {
 /// Checks that `gst-launch-1.0` and the pipeline's elements are installed, naming the Debian
 /// package of whatever is missing.
 pub fn check_encoder() -> io::Result<()> {
-    for (element, package) in ELEMENTS {
-        let status = Command::new("gst-inspect-1.0")
-            .args(["--exists", element])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map_err(|e| missing_tools(&e))?;
-        if !status.success() {
+    check_elements(&ELEMENTS)
+}
+
+/// Checks that each `(element, Debian package)` is installed, naming the package of the first
+/// missing one.
+pub fn check_elements(elements: &[(&str, &str)]) -> io::Result<()> {
+    for &(element, package) in elements {
+        if !element_exists(element)? {
             return Err(io::Error::other(format!(
                 "GStreamer element {element} is missing (install {package}, e.g. with \
                  scripts/install-deps.sh)"
@@ -73,7 +99,49 @@ pub fn check_encoder() -> io::Result<()> {
     Ok(())
 }
 
-fn missing_tools(e: &io::Error) -> io::Error {
+/// Whether `gst-inspect-1.0` knows `element`.
+fn element_exists(element: &str) -> io::Result<bool> {
+    let status = Command::new("gst-inspect-1.0")
+        .args(["--exists", element])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|e| missing_tools(&e))?;
+    Ok(status.success())
+}
+
+/// Checks the elements of an encoding pipeline with an audio track and returns the AAC
+/// encoder to use.
+pub fn check_audio_encoder() -> io::Result<AacEncoder> {
+    check_encoder()?;
+    check_elements(&AUDIO_ELEMENTS)?;
+    for (element, _, priming) in AAC_ENCODERS {
+        if element_exists(element)? {
+            return Ok(AacEncoder { element, priming });
+        }
+    }
+    Err(io::Error::other(
+        "no GStreamer AAC encoder is installed (avenc_aac from gstreamer1.0-libav, or \
+         voaacenc from gstreamer1.0-plugins-bad; e.g. scripts/install-deps.sh)",
+    ))
+}
+
+/// Where a file is written before it is renamed to `destination`: a hidden name in the same
+/// directory (so the rename is atomic) that keeps the extension, since some writers pick the
+/// format from it.
+pub fn temporary_path(destination: &Path) -> PathBuf {
+    let name = destination
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let extension = destination
+        .extension()
+        .map_or_else(|| "part".to_owned(), |e| e.to_string_lossy().into_owned());
+    destination.with_file_name(format!(".{name}.{}.part.{extension}", std::process::id()))
+}
+
+pub(crate) fn missing_tools(e: &io::Error) -> io::Error {
     io::Error::new(
         e.kind(),
         format!(
@@ -81,6 +149,30 @@ fn missing_tools(e: &io::Error) -> io::Error {
              gstreamer1.0-plugins-base, -good and -ugly (scripts/install-deps.sh)"
         ),
     )
+}
+
+/// A raw audio track muxed next to the video: interleaved signed 16-bit little-endian samples.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PcmTrack {
+    pub path: PathBuf,
+    pub rate: u32,
+    pub channels: u32,
+    /// See [`check_audio_encoder`].
+    pub encoder: AacEncoder,
+}
+
+/// What to encode: frames of one size and rate, and optionally an audio track.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodeSettings {
+    /// Both even (the encoder writes 4:2:0) and non-zero.
+    pub width: u32,
+    pub height: u32,
+    pub format: RawFormat,
+    /// Frames per second as `num/den`.
+    pub frame_rate: (u32, u32),
+    /// Encoder threads; 0 lets x264 choose from the CPU count.
+    pub threads: u32,
+    pub audio: Option<PcmTrack>,
 }
 
 /// An H.264 MP4 being encoded from raw frames of a fixed size.
@@ -104,21 +196,43 @@ impl VideoWriter {
         format: RawFormat,
         fps: f64,
     ) -> io::Result<Self> {
+        let settings = EncodeSettings {
+            width,
+            height,
+            format,
+            frame_rate: frame_rate(fps),
+            threads: 0,
+            audio: None,
+        };
+        Self::start(destination, &settings)
+    }
+
+    /// Starts encoding as `settings` say into `destination`.
+    pub fn start(destination: &Path, settings: &EncodeSettings) -> io::Result<Self> {
+        let EncodeSettings {
+            width,
+            height,
+            format,
+            frame_rate: (num, den),
+            threads,
+            ..
+        } = *settings;
         if width == 0 || height == 0 || width % 2 == 1 || height % 2 == 1 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("cannot encode {width}x{height} frames: sizes must be even and non-zero"),
             ));
         }
-        let name = destination
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let temporary =
-            destination.with_file_name(format!(".{name}.{}.part.mp4", std::process::id()));
-        let (num, den) = frame_rate(fps);
+        if num == 0 || den == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("cannot encode at {num}/{den} frames per second"),
+            ));
+        }
+        let temporary = temporary_path(destination);
         let location = quoted(&temporary)?;
-        let mut child = Command::new(GST_LAUNCH)
+        let mut command = Command::new(GST_LAUNCH);
+        command
             .arg("-q")
             .args(["fdsrc", "fd=0", "!"])
             .arg("rawvideoparse")
@@ -128,9 +242,33 @@ impl VideoWriter {
             .arg(format!("framerate={num}/{den}"))
             .args(["!", "videoconvert", "!", "video/x-raw,format=I420", "!"])
             // Constant quality 23, like libx264's default CRF.
-            .args(["x264enc", "pass=qual", "quantizer=23", "!", "mp4mux", "!"])
+            .args(["x264enc", "pass=qual", "quantizer=23"])
+            .arg(format!("threads={threads}"))
+            .args(["!", "queue", "!", "mp4mux", "name=mux", "!"])
             .arg("filesink")
-            .arg(format!("location={location}"))
+            .arg(format!("location={location}"));
+        if let Some(audio) = &settings.audio {
+            // A second branch into the same muxer; samples carry their own timestamps
+            // (sample count / rate), so the tracks line up from time zero.
+            command
+                .arg("filesrc")
+                .arg(format!("location={}", quoted(&audio.path)?))
+                .args(["!", "rawaudioparse", "use-sink-caps=false", "format=pcm"])
+                .args(["pcm-format=s16le", "interleaved=true"])
+                .arg(format!("sample-rate={}", audio.rate))
+                .arg(format!("num-channels={}", audio.channels))
+                .args([
+                    "!",
+                    "audioconvert",
+                    "!",
+                    audio.encoder.element,
+                    "!",
+                    "queue",
+                    "!",
+                    "mux.",
+                ]);
+        }
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -181,6 +319,11 @@ impl VideoWriter {
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(self.failure()),
             Err(e) => Err(e),
         }
+    }
+
+    /// Frames written so far.
+    pub fn frames(&self) -> usize {
+        self.frames
     }
 
     /// Ends the stream, waits for GStreamer to finish the file and moves it into place.
@@ -244,7 +387,7 @@ impl Drop for VideoWriter {
 }
 
 /// The last non-empty line GStreamer printed, or its exit status.
-fn last_line(messages: &str, status: std::process::ExitStatus) -> String {
+pub(crate) fn last_line(messages: &str, status: std::process::ExitStatus) -> String {
     messages
         .lines()
         .rev()
@@ -257,7 +400,7 @@ fn last_line(messages: &str, status: std::process::ExitStatus) -> String {
 }
 
 /// A path as a double-quoted gst-launch property value.
-fn quoted(path: &Path) -> io::Result<String> {
+pub(crate) fn quoted(path: &Path) -> io::Result<String> {
     let text = path.to_str().ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
