@@ -3,6 +3,8 @@
 //! - [`meta`]: the bit-cost `GstMeta` (`CodecPrepBitcostMetaAPI`) carrying a frame's maps.
 //! - [`bitcostdec`]: a video decoder that attaches the meta to every frame, optionally without
 //!   reconstructing pixels (`scan-only`).
+//! - [`blinkdedupe`]: drops frames too similar to the last kept one (perceptual hash and/or
+//!   bit-cost activity).
 //!
 //! The decoding itself is `codecprep-core`'s (the patched FFmpeg, linked statically so it never
 //! clashes with gst-libav's system libavcodec in the same process).
@@ -10,12 +12,14 @@
 use gst::glib;
 
 pub mod bitcostdec;
+pub mod blinkdedupe;
 pub mod meta;
 
 pub use meta::BitcostMeta;
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     bitcostdec::register(plugin)?;
+    blinkdedupe::register(plugin)?;
     Ok(())
 }
 
