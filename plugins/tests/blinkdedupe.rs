@@ -140,3 +140,96 @@ fn planar_yuv_uses_the_luma() {
     ];
     assert_eq!(run(&mut h, frames), vec![0, 200]);
 }
+
+/// 4 s of SMPTE bars at 10 fps, keyframes every 2 s, a white square moving over them in the
+/// last 2 s.
+fn still_then_moving() -> std::path::PathBuf {
+    common::fixture(
+        "blinkdedupe-still-then-moving-v1.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "smptebars=size=160x120:rate=10:duration=4",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=white:size=40x40:rate=10:duration=4",
+            "-filter_complex",
+            "[0][1]overlay=x='if(lt(t,2),10,10+(t-2)*50)':y=20",
+            "-c:v",
+            "libx264",
+            "-g",
+            "20",
+            "-pix_fmt",
+            "yuv420p",
+        ],
+    )
+}
+
+#[test]
+fn activity_mode_reads_the_bit_cost_meta() {
+    use codecprep_core::{PixelFormat, PixelRequest, Reader, ReaderOptions};
+    use gstcodecprep::BitcostMeta;
+    use std::sync::Arc;
+
+    let mut frames = Vec::new();
+    let request = PixelRequest {
+        format: PixelFormat::Rgb,
+        width: 0,
+        height: 0,
+    };
+    Reader::open(still_then_moving(), ReaderOptions::default())
+        .expect("open the fixture")
+        .scan(Some(request), |record| {
+            frames.push(record);
+            Ok::<_, codecprep_core::Error>(std::ops::ControlFlow::Continue(()))
+        })
+        .expect("scan");
+    assert_eq!(frames.len(), 40);
+    let (mut h, bus) = harness(
+        "video/x-raw,format=RGB,width=160,height=120,framerate=10/1",
+        &[
+            ("mode", "activity"),
+            ("max-interval", "0"),
+            ("activity-threshold", "0.05"),
+        ],
+    );
+    for record in frames {
+        let mut buffer = gst::Buffer::from_mut_slice(record.pixels.unwrap().into_data());
+        let buffer_ref = buffer.get_mut().unwrap();
+        buffer_ref.set_pts(gst::ClockTime::from_mseconds(record.index as u64 * 100));
+        BitcostMeta::add(
+            buffer_ref,
+            Arc::new(record.map.unwrap()),
+            record.index as u64,
+        );
+        assert_eq!(h.push(buffer), Ok(gst::FlowSuccess::Ok));
+    }
+    let mut kept = Vec::new();
+    while let Some(buffer) = h.try_pull() {
+        kept.push(buffer.pts().unwrap().mseconds());
+    }
+    // The still half costs almost no bits: only its first frame passes. In the moving half
+    // the square's motion piles up bits, so every few frames one passes (and the keyframe).
+    let still: Vec<u64> = kept.iter().copied().filter(|&t| t < 2000).collect();
+    assert_eq!(still, vec![0], "kept in the still half: {kept:?}");
+    let moving = kept.len() - still.len();
+    assert!(
+        kept.contains(&2000),
+        "the keyframe at 2 s is kept: {kept:?}"
+    );
+    assert!(moving >= 5, "only {moving} moving frames kept: {kept:?}");
+    let (k, d) = counters(&h);
+    assert_eq!((k, d), (kept.len() as u64, 40 - kept.len() as u64));
+    // Drop messages carry the activity since the last kept frame, at most the threshold.
+    let mut messages = 0;
+    while let Some(message) = bus.pop_filtered(&[gst::MessageType::Element]) {
+        let s = message.structure().unwrap();
+        let activity: f64 = s.get("activity").expect("an activity field");
+        assert!((0.0..=0.05).contains(&activity), "{activity}");
+        assert!(!s.has_field("distance"), "activity mode hashes nothing");
+        messages += 1;
+    }
+    assert_eq!(messages, d);
+}
