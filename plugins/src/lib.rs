@@ -5,6 +5,8 @@
 //!   reconstructing pixels (`scan-only`).
 //! - [`readinessgroup`]: samples, scores and groups the frames as `codec-video-prep` does.
 //! - [`canvaspack`]: packs each group's best blocks into RGB canvases.
+//! - [`blinkdedupe`]: drops frames too similar to the last kept one (perceptual hash and/or
+//!   bit-cost activity).
 //!
 //! The decoding itself is `codecprep-core`'s (the patched FFmpeg, linked statically so it never
 //! clashes with gst-libav's system libavcodec in the same process).
@@ -12,6 +14,7 @@
 use gst::glib;
 
 pub mod bitcostdec;
+pub mod blinkdedupe;
 pub mod canvaspack;
 pub mod meta;
 pub mod readinessgroup;
@@ -22,6 +25,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     bitcostdec::register(plugin)?;
     readinessgroup::register(plugin)?;
     canvaspack::register(plugin)?;
+    blinkdedupe::register(plugin)?;
     Ok(())
 }
 

@@ -460,6 +460,41 @@ mod tests {
     }
 
     #[test]
+    fn audio_starting_after_the_video_is_aligned_to_it() {
+        if !gst_available() {
+            return;
+        }
+        // The AAC track starts 1 s after the first video frame (an MP4 edit list).
+        let Some(clip) = fixture(
+            "late-audio.mp4",
+            &[
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=size=160x120:rate=10:duration=3",
+                "-itsoffset",
+                "1",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=440:duration=2",
+                "-c:v",
+                "libx264",
+                "-c:a",
+                "aac",
+            ],
+        ) else {
+            return;
+        };
+        let envelope = loudness_envelope(&clip, 0.1).unwrap().unwrap();
+        assert_eq!(envelope.start, 0.0);
+        let levels = &envelope.rms_dbfs;
+        assert!((29..=31).contains(&levels.len()), "{levels:?}");
+        assert!(levels[..9].iter().all(|&v| v == SILENCE_DBFS), "{levels:?}");
+        assert!(levels[11..29].iter().all(|&v| v > -30.0), "{levels:?}");
+    }
+
+    #[test]
     fn a_video_without_audio_has_no_envelope() {
         if !gst_available() {
             return;
@@ -505,5 +540,13 @@ mod tests {
 
         let err = loudness_envelope(&junk, 0.0).unwrap_err();
         assert!(matches!(err, AudioError::InvalidHop { .. }), "{err:?}");
+
+        // GStreamer cannot even start in a millisecond: it is stopped, not waited for.
+        let started = Instant::now();
+        let err = loudness_envelope_with_timeout(&junk, DEFAULT_HOP_S, Duration::from_millis(1))
+            .unwrap_err();
+        assert!(matches!(err, AudioError::Timeout { .. }), "{err:?}");
+        assert!(err.to_string().contains("notes.mp3"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 }
