@@ -221,13 +221,14 @@ fn hash_agreement(a: &[FrameHash], b: &[FrameHash], rules: &CopyRules) -> Option
         return None;
     }
     // Each candidate shift lines one frame of `a` up with one frame of `b`; the true shift
-    // of a copy is one of them (up to a frame interval).
+    // of a copy is one of them (up to a frame interval). Rounded to 10 ms (far below the
+    // matching tolerance), so densely hashed clips give at most a few hundred to try.
     let mut shifts: Vec<i64> = vec![0];
     for x in &a {
         for y in &b {
             let shift = y.time_ms as i64 - x.time_ms as i64;
             if shift.abs() <= max_shift_ms {
-                shifts.push(shift);
+                shifts.push((shift as f64 / 10.0).round() as i64 * 10);
             }
         }
     }
