@@ -77,15 +77,18 @@ pub fn best_audio_per_second(start: f64, end: f64, tracks: &[Track]) -> Vec<Opti
     follow(candidates, |new, current| new > current + AUDIO_SWITCH_DB)
 }
 
+/// A track's (class, score) in one second; `None` when it has nothing there.
+type Rating = Option<(u8, f64)>;
+
 /// For each second, the tracks that cover it and that `rate` (a track's (class, score) per
 /// second, `None` for a track with nothing to offer) rates there.
 fn candidates_per_second(
     start: f64,
     end: f64,
     tracks: &[Track],
-    rate: impl Fn(&Track) -> Option<Vec<Option<(u8, f64)>>>,
+    rate: impl Fn(&Track) -> Option<Vec<Rating>>,
 ) -> Vec<Vec<Candidate>> {
-    let rated: Vec<Option<Vec<Option<(u8, f64)>>>> = tracks.iter().map(&rate).collect();
+    let rated: Vec<Option<Vec<Rating>>> = tracks.iter().map(&rate).collect();
     seconds(start, end)
         .enumerate()
         .map(|(second, (from, to))| {
