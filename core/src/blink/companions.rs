@@ -625,11 +625,34 @@ mod tests {
         b_hop: f64,
         seed: u64,
     ) -> (LoudnessEnvelope, f64, LoudnessEnvelope, f64) {
+        noisy_recordings(ahead, b_hop, seed, 1.0)
+    }
+
+    /// Like `two_recordings`, with `noise_db` of independent noise on each envelope.
+    fn noisy_recordings(
+        ahead: f64,
+        b_hop: f64,
+        seed: u64,
+        noise_db: f64,
+    ) -> (LoudnessEnvelope, f64, LoudnessEnvelope, f64) {
         let mut rng = Rng::new(seed);
         let sound = Soundscape::random(&mut rng, 990.0, 1030.0);
-        let a = sound.record(1000.0, 20.0, HOP, 1.0, &mut rng);
-        let b = sound.record(1005.0, 15.0, b_hop, 1.0, &mut rng);
+        let a = sound.record(1000.0, 20.0, HOP, noise_db, &mut rng);
+        let b = sound.record(1005.0, 15.0, b_hop, noise_db, &mut rng);
         (a, 1000.0, b, 1005.0 + ahead)
+    }
+
+    #[test]
+    fn offsets_survive_heavy_noise() {
+        // 6 dB of noise on every 20 ms value (the bursts are 15 to 45 dB loud).
+        for seed in 20..25 {
+            let (a, a_start, b, b_start) = noisy_recordings(1.37, HOP, seed, 6.0);
+            let found = align_envelopes(&a, a_start, &b, b_start, 3.0).unwrap();
+            assert!(
+                (found.offset_s - 1.37).abs() < 0.05,
+                "seed {seed}: {found:?}"
+            );
+        }
     }
 
     #[test]

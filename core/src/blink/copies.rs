@@ -221,13 +221,14 @@ fn hash_agreement(a: &[FrameHash], b: &[FrameHash], rules: &CopyRules) -> Option
         return None;
     }
     // Each candidate shift lines one frame of `a` up with one frame of `b`; the true shift
-    // of a copy is one of them (up to a frame interval).
+    // of a copy is one of them (up to a frame interval). Rounded to 10 ms (far below the
+    // matching tolerance), so densely hashed clips give at most a few hundred to try.
     let mut shifts: Vec<i64> = vec![0];
     for x in &a {
         for y in &b {
             let shift = y.time_ms as i64 - x.time_ms as i64;
             if shift.abs() <= max_shift_ms {
-                shifts.push(shift);
+                shifts.push((shift as f64 / 10.0).round() as i64 * 10);
             }
         }
     }
@@ -544,5 +545,123 @@ mod tests {
         assert_eq!(json, "\"exact_copy\"");
         let json = serde_json::to_string(&DuplicateReason::Reencoded).unwrap();
         assert_eq!(json, "\"reencoded\"");
+    }
+}
+
+/// Copies made and hashed for real: clips encoded by ffmpeg, frames decoded by ffmpeg, hashed
+/// by `PerceptualHasher`.
+#[cfg(test)]
+mod encoded_tests {
+    use std::path::Path;
+    use std::process::Command;
+
+    use super::super::phash::PerceptualHasher;
+    use super::*;
+
+    fn ffmpeg(args: &[&str], out: &Path) -> bool {
+        Command::new("ffmpeg")
+            .args(["-v", "error", "-y"])
+            .args(args)
+            .arg(out)
+            .status()
+            .is_ok_and(|status| status.success())
+    }
+
+    /// Hashes of two frames per second, decoded to 160x120 greyscale.
+    fn hashes(path: &Path, side: u32) -> Vec<FrameHash> {
+        let output = Command::new("ffmpeg")
+            .args(["-v", "error", "-i"])
+            .arg(path)
+            .args(["-vf", "fps=2,scale=160:120,format=gray"])
+            .args(["-f", "rawvideo", "pipe:1"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "ffmpeg could not decode {path:?}");
+        let hasher = PerceptualHasher::new(side).unwrap();
+        output
+            .stdout
+            .chunks_exact(160 * 120)
+            .enumerate()
+            .map(|(n, frame)| FrameHash {
+                time_ms: n as u64 * 500,
+                hash: hasher.hash(&image::GrayImage::from_raw(160, 120, frame.to_vec()).unwrap()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn encoded_copies_are_found_and_other_views_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name);
+        let made = ffmpeg(
+            &[
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=size=320x240:rate=25:duration=4",
+            ]
+            .into_iter()
+            .chain(["-c:v", "libx264", "-crf", "20", "-pix_fmt", "yuv420p"])
+            .collect::<Vec<_>>(),
+            &path("original.mp4"),
+        );
+        if !made {
+            eprintln!("skipping: ffmpeg could not make the clips");
+            return;
+        }
+        let original = path("original.mp4");
+        let original = original.to_str().unwrap();
+        // A smaller, lower-quality HEVC re-encode that lost its first 0.5 s. (Its hashed frames
+        // are then shown at the original's hashed moments; a copy whose hashed frames fall
+        // between them matches only as far as the picture holds still in between.)
+        let reencoded = ffmpeg(
+            &["-ss", "0.5", "-i", original, "-vf", "scale=256:192"]
+                .into_iter()
+                .chain([
+                    "-c:v",
+                    "libx265",
+                    "-crf",
+                    "34",
+                    "-x265-params",
+                    "log-level=error",
+                ])
+                .collect::<Vec<_>>(),
+            &path("reencoded.mp4"),
+        );
+        // Another view of the same moment.
+        let other = ffmpeg(
+            &["-f", "lavfi", "-i", "mandelbrot=size=320x240:rate=25"]
+                .into_iter()
+                .chain(["-t", "4", "-c:v", "libx264", "-pix_fmt", "yuv420p"])
+                .collect::<Vec<_>>(),
+            &path("other.mp4"),
+        );
+        assert!(reencoded && other, "ffmpeg could not encode the clips");
+
+        for side in [8, 16] {
+            let original = hashes(&path("original.mp4"), side);
+            let reencoded = hashes(&path("reencoded.mp4"), side);
+            let other = hashes(&path("other.mp4"), side);
+            let view = |start: f64, duration: f64, name: &'static str, hashes| ClipView {
+                start: Some(start),
+                duration,
+                camera: Some("door"),
+                content_hash: name,
+                hashes,
+                loudness: None,
+                quality: 1.0,
+            };
+            let clips = [
+                view(1000.0, 4.0, "original", &original),
+                view(1000.5, 3.5, "reencoded", &reencoded),
+                view(1000.0, 4.0, "other", &other),
+                // The original's pictures a minute later (a static scene again).
+                view(1060.0, 4.0, "again", &original),
+            ];
+            let duplicates = find_duplicates(&clips);
+            let found: Vec<(usize, usize)> = duplicates.iter().map(|d| (d.clip, d.kept)).collect();
+            assert_eq!(found, [(1, 0)], "side {side}: {duplicates:?}");
+            assert!(duplicates[0].score > 0.9, "side {side}: {duplicates:?}");
+        }
     }
 }

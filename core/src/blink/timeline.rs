@@ -30,16 +30,19 @@ pub struct Track<'a> {
 /// frames in a second, so near-equal cameras do not flap. A track takes part in a second
 /// when it covers at least half of it and has frames there; `None` when no track does.
 pub fn best_video_per_second(start: f64, end: f64, tracks: &[Track]) -> Vec<Option<usize>> {
-    let candidates = candidates_per_second(start, end, tracks, |track, from, to| {
+    let candidates = candidates_per_second(start, end, tracks, |track| {
         let activity = track.activity?;
-        let values = activity
+        let frames = activity
             .times
             .iter()
             .zip(&activity.bits_per_pixel)
-            .filter(|&(&time, _)| (from..to).contains(&(track.start + time)))
-            .map(|(_, &bpp)| f64::from(bpp))
-            .filter(|bpp| bpp.is_finite());
-        mean(values).map(|score| (1, score))
+            .map(|(&time, &bpp)| (track.start + time, f64::from(bpp)));
+        let bins = per_second_bins(start, end, frames);
+        Some(
+            bins.iter()
+                .map(|bin| bin.mean().map(|bpp| (1, bpp)))
+                .collect(),
+        )
     });
     follow(candidates, |new, current| {
         new > current && new > current * VIDEO_SWITCH_RATIO
@@ -52,43 +55,51 @@ pub fn best_video_per_second(start: f64, end: f64, tracks: &[Track]) -> Vec<Opti
 /// track is `AUDIO_SWITCH_DB` louder or better by not clipping, or the current one has no
 /// sound in that second. `None` when no track with sound covers the second.
 pub fn best_audio_per_second(start: f64, end: f64, tracks: &[Track]) -> Vec<Option<usize>> {
-    let candidates = candidates_per_second(start, end, tracks, |track, from, to| {
+    let candidates = candidates_per_second(start, end, tracks, |track| {
         let loudness = track.loudness?;
         let origin = track.start + loudness.start;
-        let values: Vec<f32> = loudness
+        let hops = loudness
             .rms_dbfs
             .iter()
             .enumerate()
-            .filter(|&(n, _)| (from..to).contains(&(origin + n as f64 * loudness.hop)))
-            .map(|(_, &dbfs)| dbfs)
-            .filter(|dbfs| !dbfs.is_nan())
-            .collect();
-        let power = mean(
-            values
-                .iter()
-                .map(|&dbfs| 10f64.powf(f64::from(dbfs) / 10.0)),
-        )?;
-        let clipping = values.iter().any(|&dbfs| dbfs >= CLIPPING_DBFS);
-        Some((u8::from(!clipping), 10.0 * power.max(1e-30).log10()))
+            .map(|(n, &dbfs)| (origin + n as f64 * loudness.hop, f64::from(dbfs)));
+        let bins = per_second_bins(start, end, hops);
+        Some(
+            bins.iter()
+                .map(|bin| {
+                    let level = bin.mean_power_db()?;
+                    let clipping = bin.max >= f64::from(CLIPPING_DBFS);
+                    Some((u8::from(!clipping), level))
+                })
+                .collect(),
+        )
     });
     follow(candidates, |new, current| new > current + AUDIO_SWITCH_DB)
 }
 
-/// For each second, the tracks that cover it and that `rate` gives a (class, score) for there.
+/// A track's (class, score) in one second; `None` when it has nothing there.
+type Rating = Option<(u8, f64)>;
+
+/// For each second, the tracks that cover it and that `rate` (a track's (class, score) per
+/// second, `None` for a track with nothing to offer) rates there.
 fn candidates_per_second(
     start: f64,
     end: f64,
     tracks: &[Track],
-    rate: impl Fn(&Track, f64, f64) -> Option<(u8, f64)>,
+    rate: impl Fn(&Track) -> Option<Vec<Rating>>,
 ) -> Vec<Vec<Candidate>> {
+    let rated: Vec<Option<Vec<Rating>>> = tracks.iter().map(&rate).collect();
     seconds(start, end)
-        .map(|(from, to)| {
+        .enumerate()
+        .map(|(second, (from, to))| {
             tracks
                 .iter()
+                .zip(&rated)
                 .enumerate()
-                .filter(|(_, track)| covers(track, from, to))
-                .filter_map(|(index, track)| {
-                    rate(track, from, to).map(|(class, score)| Candidate {
+                .filter(|(_, (track, _))| covers(track, from, to))
+                .filter_map(|(index, (_, rates))| {
+                    let (class, score) = rates.as_ref()?[second]?;
+                    Some(Candidate {
                         track: index,
                         class,
                         score,
@@ -97,6 +108,50 @@ fn candidates_per_second(
                 .collect()
         })
         .collect()
+}
+
+/// The values of one second of a track's signal.
+#[derive(Clone, Copy)]
+struct Bin {
+    sum: f64,
+    count: usize,
+    max: f64,
+    /// Sum of 10^(value/10): the power of dB values.
+    power: f64,
+}
+
+impl Bin {
+    fn mean(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.sum / self.count as f64)
+    }
+
+    fn mean_power_db(&self) -> Option<f64> {
+        (self.count > 0).then(|| 10.0 * (self.power / self.count as f64).max(1e-30).log10())
+    }
+}
+
+/// Finite `(time, value)` samples gathered into the seconds of `[start, end)` in one pass.
+fn per_second_bins(start: f64, end: f64, samples: impl Iterator<Item = (f64, f64)>) -> Vec<Bin> {
+    let empty = Bin {
+        sum: 0.0,
+        count: 0,
+        max: f64::NEG_INFINITY,
+        power: 0.0,
+    };
+    let mut bins = vec![empty; seconds(start, end).len()];
+    for (time, value) in samples {
+        if !(value.is_finite() && time >= start && time < end) {
+            continue;
+        }
+        let Some(bin) = bins.get_mut((time - start) as usize) else {
+            continue;
+        };
+        bin.sum += value;
+        bin.count += 1;
+        bin.max = bin.max.max(value);
+        bin.power += 10f64.powf(value / 10.0);
+    }
+    bins
 }
 
 /// A track that can be chosen in one second: a higher class always wins; within a class a
@@ -138,7 +193,7 @@ fn follow(
 }
 
 /// `[from, to)` of each whole second of `[start, end)`; the last may be shorter.
-fn seconds(start: f64, end: f64) -> impl Iterator<Item = (f64, f64)> {
+fn seconds(start: f64, end: f64) -> impl ExactSizeIterator<Item = (f64, f64)> {
     let count = if end > start && (end - start).is_finite() {
         (end - start).ceil() as usize
     } else {
