@@ -102,7 +102,24 @@ impl PackageError {
     }
 }
 
-/// Checks an output size and rate for the H.264 encoder.
+/// Checks that `out` can be created: its directory exists (else GStreamer would fail late with
+/// a message about the temporary file).
+fn check_output_dir(out: &Path) -> Result<(), PackageError> {
+    let dir = match out.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if dir.is_dir() {
+        Ok(())
+    } else {
+        Err(PackageError::invalid(
+            out,
+            format!("the output directory {} does not exist", dir.display()),
+        ))
+    }
+}
+
+/// Checks an output size and rate for the H.264 encoder, and the output's directory.
 fn check_video_format(
     out: &Path,
     width: u32,
@@ -121,7 +138,7 @@ fn check_video_format(
             format!("frame rate {}/{} is not positive", fps.0, fps.1),
         ));
     }
-    Ok(())
+    check_output_dir(out)
 }
 
 /// Number of output frames for `duration` seconds at `fps`: the nearest whole count, so the

@@ -212,7 +212,7 @@ mod tests {
             height: 240,
             fps: (25, 1),
         };
-        let out = Path::new("/out/e.mp4");
+        let out = Path::new("e.mp4");
         assert!(check_plan(&plan, out).is_ok());
         let negative = StitchPlan {
             video: vec![cut(-1.0)],
