@@ -24,7 +24,7 @@ pub use manifest::{
     MANIFEST_FILE, MANIFEST_VERSION, Manifest, ManifestEntry, OutputFile, verify_manifest,
     write_manifest,
 };
-pub use mosaic::{MosaicTile, mosaic};
+pub use mosaic::{MosaicTile, VideoFormat, mosaic, mosaic_with};
 pub use stitch::{StitchOptions, StitchReport, stitch, stitch_with};
 
 /// A window of a source clip placed in the output.
@@ -81,6 +81,8 @@ pub enum PackageError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("{}: cancelled", path.display())]
+    Cancelled { path: PathBuf },
     /// The preinfer pipeline failed (its message names the file).
     #[error(transparent)]
     Canvases(#[from] crate::preinfer::PreinferError),
