@@ -108,11 +108,11 @@ pub fn stitch_with(
         }),
     };
     let mut writer = VideoWriter::start(out, &settings).map_err(PackageError::io(out))?;
-    let black = Picture::filled(plan.width, plan.height, [0, 0, 0]);
-    let mut picture = black.clone();
+    let mut picture = Picture::filled(plan.width, plan.height, [0, 0, 0]);
     for n in 0..frames {
         let time = frame_time(n, plan.fps);
-        picture.data.copy_from_slice(&black.data);
+        // Black where no cut is, and around a picture of another aspect ratio.
+        picture.data.fill(0);
         // The last cut in the list that covers this moment wins.
         let covering = plan
             .video
