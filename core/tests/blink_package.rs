@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
 use codecprep_core::blink::package::{
-    Cut, MosaicTile, OutputFile, StitchPlan, contact_sheet, event_canvases, mosaic, stitch,
-    verify_manifest, write_manifest,
+    Cut, MosaicTile, OutputFile, PackageError, StitchOptions, StitchPlan, contact_sheet,
+    event_canvases, mosaic, stitch, stitch_with, verify_manifest, write_manifest,
 };
 
 /// A 3-s 320x240 clip of one colour at 25 fps with a sine tone, made once per target dir.
@@ -433,4 +435,41 @@ fn other_sizes_and_rates_are_fitted_with_bars() {
     assert!(is_close(mean_colour(&out, 1.1, 0.3, 0.7), BLACK));
     // Silence throughout.
     assert!(rms(&samples(&out, 0.0, 1.4)) < 0.001);
+}
+
+#[test]
+fn progress_is_reported_and_cancelling_leaves_nothing() {
+    let red = coloured_clip("red", 440);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("event.mp4");
+    let plan = StitchPlan {
+        video: vec![cut(&red, 0.0, 3.0, 0.0)],
+        audio: vec![cut(&red, 0.0, 3.0, 0.0)],
+        duration: 3.0,
+        width: 160,
+        height: 120,
+        fps: (20, 1),
+    };
+    let cancel = AtomicBool::new(false);
+    let last = AtomicU64::new(0);
+    let progress = |done: u64, total: u64| {
+        assert_eq!(total, 60);
+        last.store(done, Ordering::Relaxed);
+        if done == 10 {
+            cancel.store(true, Ordering::Relaxed);
+        }
+    };
+    let options = StitchOptions {
+        threads: 1,
+        progress: Some(&progress),
+        cancel: Some(&cancel),
+    };
+    let err = stitch_with(&plan, &out, &options).unwrap_err();
+    assert!(matches!(err, PackageError::Cancelled { .. }), "{err}");
+    assert_eq!(last.load(Ordering::Relaxed), 10);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing left"
+    );
 }

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use image::{ImageFormat, RgbImage};
 
-use super::PackageError;
 use super::font::{GLYPH_HEIGHT, draw_label};
 use super::frames::Picture;
+use super::{PackageError, check_output_dir};
 use crate::output::video::temporary_path;
 
 /// Space around and between cells.
@@ -34,6 +34,7 @@ pub fn contact_sheet(
             "a contact sheet needs at least one non-empty thumbnail and one column",
         ));
     }
+    check_output_dir(out)?;
     let sheet = lay_out(thumbnails, columns, cell_width, cell_height);
     let image = RgbImage::from_raw(sheet.width, sheet.height, sheet.data)
         .expect("a picture holds width * height * 3 bytes");

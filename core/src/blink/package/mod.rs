@@ -24,7 +24,7 @@ pub use manifest::{
     MANIFEST_FILE, MANIFEST_VERSION, Manifest, ManifestEntry, OutputFile, verify_manifest,
     write_manifest,
 };
-pub use mosaic::{MosaicTile, mosaic};
+pub use mosaic::{MosaicTile, VideoFormat, mosaic, mosaic_with};
 pub use stitch::{StitchOptions, StitchReport, stitch, stitch_with};
 
 /// A window of a source clip placed in the output.
@@ -81,6 +81,8 @@ pub enum PackageError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("{}: cancelled", path.display())]
+    Cancelled { path: PathBuf },
     /// The preinfer pipeline failed (its message names the file).
     #[error(transparent)]
     Canvases(#[from] crate::preinfer::PreinferError),
@@ -102,7 +104,24 @@ impl PackageError {
     }
 }
 
-/// Checks an output size and rate for the H.264 encoder.
+/// Checks that `out` can be created: its directory exists (else GStreamer would fail late with
+/// a message about the temporary file).
+fn check_output_dir(out: &Path) -> Result<(), PackageError> {
+    let dir = match out.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if dir.is_dir() {
+        Ok(())
+    } else {
+        Err(PackageError::invalid(
+            out,
+            format!("the output directory {} does not exist", dir.display()),
+        ))
+    }
+}
+
+/// Checks an output size and rate for the H.264 encoder, and the output's directory.
 fn check_video_format(
     out: &Path,
     width: u32,
@@ -121,7 +140,7 @@ fn check_video_format(
             format!("frame rate {}/{} is not positive", fps.0, fps.1),
         ));
     }
-    Ok(())
+    check_output_dir(out)
 }
 
 /// Number of output frames for `duration` seconds at `fps`: the nearest whole count, so the

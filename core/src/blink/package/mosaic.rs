@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::font::{GLYPH_HEIGHT, draw_label};
 use super::frames::{FrameSource, Picture};
-use super::{PackageError, check_video_format, frame_count, frame_time};
+use super::{PackageError, StitchOptions, check_video_format, frame_count, frame_time};
 use crate::output::video::{EncodeSettings, RawFormat, VideoWriter, check_encoder};
 
 /// One clip of the mosaic.
@@ -39,6 +39,28 @@ pub fn mosaic(
     fps: (u32, u32),
     out: &Path,
 ) -> Result<(), PackageError> {
+    let format = VideoFormat { width, height, fps };
+    mosaic_with(tiles, duration, format, out, &StitchOptions::default())
+}
+
+/// Size and rate of a video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VideoFormat {
+    pub width: u32,
+    pub height: u32,
+    /// Frames per second as `num/den`.
+    pub fps: (u32, u32),
+}
+
+/// [`mosaic`] with encoder threads, progress and cancellation.
+pub fn mosaic_with(
+    tiles: &[MosaicTile],
+    duration: f64,
+    format: VideoFormat,
+    out: &Path,
+    options: &StitchOptions<'_>,
+) -> Result<(), PackageError> {
+    let VideoFormat { width, height, fps } = format;
     check_video_format(out, width, height, fps)?;
     if tiles.is_empty() {
         return Err(PackageError::invalid(
@@ -77,7 +99,7 @@ pub fn mosaic(
         height,
         format: RawFormat::Rgb,
         frame_rate: fps,
-        threads: 0,
+        threads: options.threads,
         audio: None,
     };
     // Labels about a twentieth of the cell high, at least the font's own size.
@@ -105,6 +127,7 @@ pub fn mosaic(
         writer
             .write_frame(&picture.data)
             .map_err(PackageError::io(out))?;
+        options.frame_written(n, frames, out)?;
     }
     writer.finish().map_err(PackageError::io(out))?;
     Ok(())
@@ -126,10 +149,7 @@ mod tests {
 
     #[test]
     fn empty_mosaics_are_refused() {
-        let err = mosaic(&[], 1.0, 64, 64, (10, 1), Path::new("/out/m.mp4")).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "/out/m.mp4: a mosaic needs at least one clip"
-        );
+        let err = mosaic(&[], 1.0, 64, 64, (10, 1), Path::new("m.mp4")).unwrap_err();
+        assert_eq!(err.to_string(), "m.mp4: a mosaic needs at least one clip");
     }
 }

@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::frames::{FrameSource, Picture};
 use super::{Cut, PackageError, StitchPlan, audio, check_video_format, frame_count, frame_time};
@@ -35,11 +36,32 @@ pub struct StitchReport {
     pub frames: u64,
 }
 
-/// How [`stitch_with`] encodes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct StitchOptions {
+/// How [`stitch_with`] and [`mosaic_with`](super::mosaic_with) encode, and who hears of
+/// their progress.
+#[derive(Clone, Copy, Default)]
+pub struct StitchOptions<'a> {
     /// H.264 encoder threads; 0 lets x264 choose from the CPU count.
     pub threads: u32,
+    /// Called after every output frame with (frames written, frames in total).
+    pub progress: Option<&'a (dyn Fn(u64, u64) + Sync)>,
+    /// Checked after every output frame: once set, the call stops with
+    /// [`PackageError::Cancelled`] and leaves no file.
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+impl StitchOptions<'_> {
+    /// Reports frame `n` (0-based) of `total` as written, then honours a cancellation.
+    pub(crate) fn frame_written(&self, n: u64, total: u64, out: &Path) -> Result<(), PackageError> {
+        if let Some(progress) = self.progress {
+            progress(n + 1, total);
+        }
+        match self.cancel {
+            Some(flag) if flag.load(Ordering::Relaxed) => Err(PackageError::Cancelled {
+                path: out.to_path_buf(),
+            }),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Writes `plan` to `out` as an MP4 (H.264 + AAC) with default options.
@@ -86,11 +108,11 @@ pub fn stitch_with(
         }),
     };
     let mut writer = VideoWriter::start(out, &settings).map_err(PackageError::io(out))?;
-    let black = Picture::filled(plan.width, plan.height, [0, 0, 0]);
-    let mut picture = black.clone();
+    let mut picture = Picture::filled(plan.width, plan.height, [0, 0, 0]);
     for n in 0..frames {
         let time = frame_time(n, plan.fps);
-        picture.data.copy_from_slice(&black.data);
+        // Black where no cut is, and around a picture of another aspect ratio.
+        picture.data.fill(0);
         // The last cut in the list that covers this moment wins.
         let covering = plan
             .video
@@ -109,6 +131,7 @@ pub fn stitch_with(
         writer
             .write_frame(&picture.data)
             .map_err(PackageError::io(out))?;
+        options.frame_written(n, frames, out)?;
     }
     writer.finish().map_err(PackageError::io(out))?;
     Ok(StitchReport {
@@ -212,7 +235,7 @@ mod tests {
             height: 240,
             fps: (25, 1),
         };
-        let out = Path::new("/out/e.mp4");
+        let out = Path::new("e.mp4");
         assert!(check_plan(&plan, out).is_ok());
         let negative = StitchPlan {
             video: vec![cut(-1.0)],
