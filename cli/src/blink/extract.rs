@@ -95,6 +95,7 @@ pub fn run(
         hash_side: HASH_SIDE,
         thumbnail_max_side: THUMBNAIL_MAX_SIDE,
         threads: settings.threads_per_worker,
+        ..VideoSignalOptions::default()
     };
     workdir.begin_stage(STAGE, &fingerprint(&(1u32, HASH_EVERY_S, HASH_SIDE)));
     let (total, pending) = pending(workdir, inventory);
