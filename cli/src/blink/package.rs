@@ -94,6 +94,8 @@ fn package_event(
     // Events are packaged one after another, so the encoder may use every core.
     let encode = StitchOptions {
         threads: u32::try_from(settings.workers * settings.threads_per_worker).unwrap_or(0),
+        progress: None,
+        cancel: None,
     };
 
     if let Some(plan) = stitch_plan(event, &tracks, by_path) {
