@@ -11,7 +11,7 @@ CPU time per clip (user + sys of the process and its children: what the work cos
 a shared machine) and wall time per clip (the whole extract over N clips / N, against the
 sequential decodes / N: what a user waits). The load average is printed before and after.
 Target: extract at most 0.5x the full decode's time.
-Usage: bench_blink.py BLINK_STITCH_BIN [--clips N] [--runs N]
+Usage: bench_blink.py BLINK_STITCH_BIN [--clips N] [--runs N] [--workers N]
 """
 
 import argparse
