@@ -229,7 +229,31 @@ impl<T: Send, E: From<Error> + Send> JobContext<'_, T, E> {
             }
         }
         let serial = jobs.len() == 1 && jobs[0].first_frame == 0;
-        (!serial).then_some(jobs)
+        if serial {
+            return None;
+        }
+        for job in &mut jobs {
+            job.packets.end = self.packets_needed(job);
+        }
+        Some(jobs)
+    }
+
+    /// The end of the packets (decode order) that show the job's frames up to its last wanted
+    /// one. Every reference of a frame comes before it in decode order, so the packets after
+    /// these are not needed: the decoder is drained there instead of being fed the packets
+    /// that a reordering delay would otherwise make it decode before it shows the last frame.
+    fn packets_needed(&self, job: &Job) -> usize {
+        let last = self.wanted[job.wanted.end - 1];
+        let shown = self
+            .info
+            .packets
+            .get(job.first_frame..=last)
+            .unwrap_or_default();
+        shown
+            .iter()
+            .map(|p| p.decode_index + 1)
+            .max()
+            .map_or(job.packets.end, |end| end.min(job.packets.end))
     }
 
     /// Runs the segment jobs; `Ok(Err(reason))` when the read must be redone serially.
@@ -519,8 +543,8 @@ mod tests {
         }
     }
 
-    /// (first frame, wanted frames) of each job planned for `wanted` on `workers`.
-    fn planned(wanted: &[usize], workers: usize) -> Vec<(usize, Vec<usize>)> {
+    /// The jobs planned for `wanted` on `workers`.
+    fn jobs_of(wanted: &[usize], workers: usize) -> Vec<Job> {
         let info = probe_of_gops();
         let options = SelectOptions {
             workers,
@@ -538,8 +562,12 @@ mod tests {
             decoded: AtomicUsize::new(0),
             total: AtomicUsize::new(0),
         };
-        ctx.plan()
-            .unwrap_or_default()
+        ctx.plan().unwrap_or_default()
+    }
+
+    /// (first frame, wanted frames) of each job planned for `wanted` on `workers`.
+    fn planned(wanted: &[usize], workers: usize) -> Vec<(usize, Vec<usize>)> {
+        jobs_of(wanted, workers)
             .into_iter()
             .map(|job| (job.first_frame, wanted[job.wanted].to_vec()))
             .collect()
@@ -553,6 +581,15 @@ mod tests {
             vec![(0, vec![0]), (30, vec![37]), (50, vec![52]), (90, vec![90])]
         );
         assert_eq!(planned(&[37, 52], 2), vec![(30, vec![37]), (50, vec![52])]);
+    }
+
+    #[test]
+    fn jobs_end_at_the_packet_of_their_last_shown_frame() {
+        let packets: Vec<_> = jobs_of(&[30, 52], 1)
+            .into_iter()
+            .map(|j| j.packets)
+            .collect();
+        assert_eq!(packets, vec![30..31, 50..53]);
     }
 
     #[test]
