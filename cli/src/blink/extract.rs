@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use codecprep_core::blink::audio::{DEFAULT_HOP_S, loudness_envelope};
 use codecprep_core::blink::probe::ClipInfo;
-use codecprep_core::blink::video_signals::{VideoSignalOptions, extract_video_signals};
+use codecprep_core::blink::video_signals::{
+    ActivitySource, VideoSignalOptions, extract_video_signals,
+};
 use codecprep_core::blink::workdir::{
     Workdir, file_blake3, fingerprint, read_json, write_atomic, write_json,
 };
@@ -95,7 +97,7 @@ pub fn run(
         hash_side: HASH_SIDE,
         thumbnail_max_side: THUMBNAIL_MAX_SIDE,
         threads: settings.threads_per_worker,
-        ..VideoSignalOptions::default()
+        activity_source: ActivitySource::BitCost,
     };
     workdir.begin_stage(STAGE, &fingerprint(&(1u32, HASH_EVERY_S, HASH_SIDE)));
     let (total, pending) = pending(workdir, inventory);
@@ -189,27 +191,49 @@ fn extract_clip(
         thumbnail: None,
         errors: Vec::new(),
     };
-    match file_blake3(&clip.path) {
+    // The audio decodes in a GStreamer child process and the hash only reads the file: both
+    // run beside the video pass (on another core when there is one) instead of after it.
+    let (hash, video, audio) = std::thread::scope(|scope| {
+        let audio = clip
+            .has_audio()
+            .then(|| scope.spawn(|| loudness_envelope(&clip.path, DEFAULT_HOP_S)));
+        let hash = scope.spawn(|| file_blake3(&clip.path));
+        let video = clip
+            .has_video()
+            .then(|| extract_video_signals(&clip.path, options));
+        let join = |e| BlinkError::stage(STAGE, format!("{}: {e}", clip.path.display()));
+        let hash = hash
+            .join()
+            .map_err(|_| join("the hashing thread panicked"))?;
+        let audio = match audio {
+            Some(thread) => Some(
+                thread
+                    .join()
+                    .map_err(|_| join("the audio thread panicked"))?,
+            ),
+            None => None,
+        };
+        Ok::<_, BlinkError>((hash, video, audio))
+    })?;
+    match hash {
         Ok(hash) => signals.content_hash = hash,
         Err(e) => signals.errors.push(e.to_string()),
     }
-    if clip.has_video() {
-        match extract_video_signals(&clip.path, options) {
-            Ok(video) => {
-                let relative = format!("clips/{key}/thumbnail.png");
-                write_atomic(&root.join(&relative), &png_bytes(&video.thumbnail)?)?;
-                signals.thumbnail = Some(relative);
-                signals.activity = Some(video.activity);
-                signals.hashes = video.hashes;
-            }
-            Err(e) => signals.errors.push(format!("video signals: {e}")),
+    match video {
+        Some(Ok(video)) => {
+            let relative = format!("clips/{key}/thumbnail.png");
+            write_atomic(&root.join(&relative), &png_bytes(&video.thumbnail)?)?;
+            signals.thumbnail = Some(relative);
+            signals.activity = Some(video.activity);
+            signals.hashes = video.hashes;
         }
+        Some(Err(e)) => signals.errors.push(format!("video signals: {e}")),
+        None => {}
     }
-    if clip.has_audio() {
-        match loudness_envelope(&clip.path, DEFAULT_HOP_S) {
-            Ok(envelope) => signals.loudness = envelope,
-            Err(e) => signals.errors.push(format!("audio loudness: {e}")),
-        }
+    match audio {
+        Some(Ok(envelope)) => signals.loudness = envelope,
+        Some(Err(e)) => signals.errors.push(format!("audio loudness: {e}")),
+        None => {}
     }
     Ok(signals)
 }

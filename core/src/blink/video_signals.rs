@@ -121,26 +121,15 @@ pub fn extract_video_signals(
         workers,
         ..SelectOptions::default()
     };
-    // With one worker `read_selected` decodes adjacent segments as one run, through every
-    // frame between two wanted keyframes; one call per GOP keeps each decode to its prefix.
-    let groups: Vec<&[usize]> = if workers == 1 {
-        wanted
-            .chunk_by(|_, &b| info.keyframes.binary_search(&b).is_err())
-            .collect()
-    } else {
-        vec![&wanted]
-    };
-    let mut pictures = Vec::with_capacity(wanted.len());
-    for group in groups {
-        let (decoded, _) = read_selected(path, &info, group, Some(request), &select, |record| {
-            let pixels = record.pixels.expect("pixels were requested");
-            let (w, h) = (pixels.width(), pixels.height());
-            let picture = RgbImage::from_raw(w, h, pixels.into_data())
-                .expect("the reader returns width * height * 3 bytes");
-            Ok::<_, Error>((record.index, picture))
-        })?;
-        pictures.extend(decoded);
-    }
+    // `read_selected` decodes each wanted frame from the clean keyframe before it: a GOP
+    // costs its keyframe and the few samples at its start.
+    let (pictures, _) = read_selected(path, &info, &wanted, Some(request), &select, |record| {
+        let pixels = record.pixels.expect("pixels were requested");
+        let (w, h) = (pixels.width(), pixels.height());
+        let picture = RgbImage::from_raw(w, h, pixels.into_data())
+            .expect("the reader returns width * height * 3 bytes");
+        Ok::<_, Error>((record.index, picture))
+    })?;
 
     let side = (options.hash_side.clamp(MIN_SIDE, MAX_SIDE)) & !1;
     let hasher = PerceptualHasher::new(side).expect("an even side within the accepted range");

@@ -1,8 +1,12 @@
 //! Fast reads of selected frames: segment-parallel, each segment decoded only up to its last
 //! wanted frame, and (H.264) the non-reference pictures no wanted frame needs skipped.
 //!
-//! The file is cut at clean keyframes (see `segments`); only segments holding wanted frames
-//! are decoded, on a bounded pool of `workers` threads. A segment decoded on its own must
+//! The file is cut at clean keyframes (see `segments`); each wanted frame is decoded from the
+//! last clean keyframe at or before it, never from further back, on a bounded pool of
+//! `workers` threads. A job runs on through the next clean keyframe only when its frames are
+//! needed anyway (the wanted frames continue right after it), and then only up to a share of
+//! the file that keeps every worker busy. A worker moves on to its next job with the same
+//! demuxer and decoder (flushed), so a job costs no reopening of the file. A segment decoded on its own must
 //! show, frame for frame, the timestamps the probe lists for its display indices, without
 //! any decoding problem (error concealment could draw on pictures outside the segment);
 //! otherwise the whole read is done again serially from the start of the file, which is what
@@ -34,8 +38,9 @@ use super::record::{FrameRecord, PixelRequest};
 use super::segments::plan_segments;
 use super::session::Session;
 
-/// Segments planned per worker, so that uneven segments still keep every worker busy.
-const SEGMENTS_PER_WORKER: usize = 4;
+/// Jobs per worker a run of wanted frames is cut into, so that uneven jobs still keep every
+/// worker busy.
+const JOBS_PER_WORKER: usize = 4;
 
 /// How [`read_selected`] decodes.
 #[derive(Clone, Copy)]
@@ -196,17 +201,23 @@ impl<T: Send, E: From<Error> + Send> JobContext<'_, T, E> {
             return None;
         }
         let workers = self.options.workers.max(1);
-        let target = count.div_ceil(workers * SEGMENTS_PER_WORKER).max(1);
+        let longest = count.div_ceil(workers * JOBS_PER_WORKER).max(1);
         let mut jobs: Vec<Job> = Vec::new();
-        for segment in plan_segments(self.info, target) {
+        // Every clean keyframe starts a segment.
+        for segment in plan_segments(self.info, 1) {
             let lo = self.wanted.partition_point(|&w| w < segment.frames.start);
             let hi = self.wanted.partition_point(|&w| w < segment.frames.end);
             if lo == hi {
                 continue;
             }
             match jobs.last_mut() {
-                // One worker gains nothing from splitting adjacent segments.
-                Some(job) if workers == 1 && job.packets.end == segment.packets.start => {
+                // Decoding on from the job's last wanted frame reaches this segment's first
+                // frame without decoding any frame no wanted frame needs.
+                Some(job)
+                    if job.packets.end == segment.packets.start
+                        && self.wanted[job.wanted.end - 1] + 1 == segment.frames.start
+                        && (workers == 1 || segment.frames.start - job.first_frame < longest) =>
+                {
                     job.packets.end = segment.packets.end;
                     job.wanted.end = hi;
                 }
@@ -218,7 +229,31 @@ impl<T: Send, E: From<Error> + Send> JobContext<'_, T, E> {
             }
         }
         let serial = jobs.len() == 1 && jobs[0].first_frame == 0;
-        (!serial).then_some(jobs)
+        if serial {
+            return None;
+        }
+        for job in &mut jobs {
+            job.packets.end = self.packets_needed(job);
+        }
+        Some(jobs)
+    }
+
+    /// The end of the packets (decode order) that show the job's frames up to its last wanted
+    /// one. Every reference of a frame comes before it in decode order, so the packets after
+    /// these are not needed: the decoder is drained there instead of being fed the packets
+    /// that a reordering delay would otherwise make it decode before it shows the last frame.
+    fn packets_needed(&self, job: &Job) -> usize {
+        let last = self.wanted[job.wanted.end - 1];
+        let shown = self
+            .info
+            .packets
+            .get(job.first_frame..=last)
+            .unwrap_or_default();
+        shown
+            .iter()
+            .map(|p| p.decode_index + 1)
+            .max()
+            .map_or(job.packets.end, |end| end.min(job.packets.end))
     }
 
     /// Runs the segment jobs; `Ok(Err(reason))` when the read must be redone serially.
@@ -227,7 +262,7 @@ impl<T: Send, E: From<Error> + Send> JobContext<'_, T, E> {
         stats: &mut SelectStats,
     ) -> std::result::Result<std::result::Result<Vec<T>, String>, E> {
         let Some(jobs) = self.plan() else {
-            return Ok(match self.run_job(&self.serial_job(), true)? {
+            return Ok(match self.run_job(&self.serial_job(), true, &mut None)? {
                 Ok(done) => Ok(self.account(stats, vec![done])),
                 Err(reason) => Err(reason),
             });
@@ -239,7 +274,10 @@ impl<T: Send, E: From<Error> + Send> JobContext<'_, T, E> {
         self.total.store(total, Ordering::Relaxed);
         let workers = self.options.workers.max(1).min(jobs.len());
         let outcomes: Vec<JobResult<T, E>> = if workers == 1 {
-            jobs.iter().map(|job| self.run_job(job, true)).collect()
+            let mut session = None;
+            jobs.iter()
+                .map(|job| self.run_job(job, true, &mut session))
+                .collect()
         } else {
             self.run_on_threads(&jobs, workers)
         };
@@ -266,12 +304,14 @@ impl<T: Send, E: From<Error> + Send> JobContext<'_, T, E> {
         std::thread::scope(|scope| {
             for _ in 0..workers {
                 scope.spawn(|| {
+                    // Jobs are taken in file order, so the worker's session can move on.
+                    let mut session = None;
                     while !give_up.load(Ordering::Relaxed) {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(job) = jobs.get(i) else {
                             break;
                         };
-                        let outcome = self.run_job(job, true);
+                        let outcome = self.run_job(job, true, &mut session);
                         if !matches!(outcome, Ok(Ok(_))) {
                             give_up.store(true, Ordering::Relaxed);
                         }
@@ -290,7 +330,7 @@ impl<T: Send, E: From<Error> + Send> JobContext<'_, T, E> {
     /// The plain serial read, from the start of the file, without skipping.
     fn run_serial(&self, stats: &mut SelectStats) -> std::result::Result<Vec<T>, E> {
         self.decoded.store(0, Ordering::Relaxed);
-        match self.run_job(&self.serial_job(), false)? {
+        match self.run_job(&self.serial_job(), false, &mut None)? {
             Ok(done) => Ok(self.account(stats, vec![done])),
             // Unreachable: the serial job without skipping never gives up.
             Err(reason) => Err(Error::new(
@@ -341,8 +381,15 @@ impl<T: Send, E: From<Error> + Send> JobContext<'_, T, E> {
 
     /// Decodes one job, skipping unneeded pictures if `may_skip`. The job of the whole file
     /// without skipping is the serial read itself: its frames need no checking. Other jobs
-    /// give up on anything that could make them differ from it.
-    fn run_job(&self, job: &Job, may_skip: bool) -> JobResult<T, E> {
+    /// give up on anything that could make them differ from it. `previous` is the session of
+    /// the worker's previous job, reused when it can move on to this job's packets; a job that
+    /// completes leaves its session there.
+    fn run_job(
+        &self,
+        job: &Job,
+        may_skip: bool,
+        previous: &mut Option<Session>,
+    ) -> JobResult<T, E> {
         let whole_file = job.packets.start == 0 && job.packets.end == usize::MAX;
         let wanted = &self.wanted[job.wanted.clone()];
         let last = wanted[wanted.len() - 1];
@@ -351,13 +398,21 @@ impl<T: Send, E: From<Error> + Send> JobContext<'_, T, E> {
         {
             return Err(Error::new(self.path, ErrorKind::Cancelled).into());
         }
-        let mut session = Session::open_part(
-            self.path,
-            &self.options.reader,
-            self.pixels.is_none(),
-            job.packets.clone(),
-            job.first_frame,
-        )?;
+        let reused = previous.take().and_then(|mut session| {
+            session
+                .continue_at(job.packets.clone(), job.first_frame)
+                .then_some(session)
+        });
+        let mut session = match reused {
+            Some(session) => session,
+            None => Session::open_part(
+                self.path,
+                &self.options.reader,
+                self.pixels.is_none(),
+                job.packets.clone(),
+                job.first_frame,
+            )?,
+        };
         let skipping = match (&self.skip, may_skip) {
             (Some((wanted, display)), true) => {
                 session.skip_unwanted(Arc::clone(wanted), Arc::clone(display))
@@ -424,10 +479,12 @@ impl<T: Send, E: From<Error> + Send> JobContext<'_, T, E> {
         if planned > counted {
             self.tick(planned - counted)?;
         }
+        let skipped = session.skipped_frames();
+        *previous = Some(session);
         Ok(Ok(Decoded {
             items,
             frames,
-            skipped: session.skipped_frames(),
+            skipped,
         }))
     }
 }
@@ -452,4 +509,102 @@ fn skip_inputs(info: &ProbeInfo, wanted: &[usize]) -> SkipInputs {
         }
     }
     (Arc::from(shows_wanted), Arc::from(display))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reader::PacketInfo;
+
+    /// 100 frames in display order, no reordering, a keyframe every 10.
+    fn probe_of_gops() -> ProbeInfo {
+        let packets: Vec<PacketInfo> = (0..100)
+            .map(|i| PacketInfo {
+                index: i,
+                decode_index: i,
+                pts_time: Some(i as f64 / 25.0),
+                size: 100,
+                keyframe: i % 10 == 0,
+                corrupt: false,
+            })
+            .collect();
+        ProbeInfo {
+            codec: "h264".into(),
+            width: 64,
+            height: 64,
+            fps: 25.0,
+            duration: None,
+            start_time: None,
+            bit_rate: None,
+            frame_count: 100,
+            keyframes: (0..100).step_by(10).collect(),
+            warnings: Vec::new(),
+            packets,
+        }
+    }
+
+    /// The jobs planned for `wanted` on `workers`.
+    fn jobs_of(wanted: &[usize], workers: usize) -> Vec<Job> {
+        let info = probe_of_gops();
+        let options = SelectOptions {
+            workers,
+            ..SelectOptions::default()
+        };
+        let convert = |record: FrameRecord| Ok::<_, Error>(record.index);
+        let ctx = JobContext {
+            path: Path::new("unused.mp4"),
+            info: &info,
+            wanted,
+            pixels: None,
+            options: &options,
+            convert: &convert,
+            skip: None,
+            decoded: AtomicUsize::new(0),
+            total: AtomicUsize::new(0),
+        };
+        ctx.plan().unwrap_or_default()
+    }
+
+    /// (first frame, wanted frames) of each job planned for `wanted` on `workers`.
+    fn planned(wanted: &[usize], workers: usize) -> Vec<(usize, Vec<usize>)> {
+        jobs_of(wanted, workers)
+            .into_iter()
+            .map(|job| (job.first_frame, wanted[job.wanted].to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn each_wanted_frame_starts_at_the_last_keyframe_before_it() {
+        // One worker: 37 and 52 start at their own keyframes, not at a segment start before.
+        assert_eq!(
+            planned(&[0, 37, 52, 90], 1),
+            vec![(0, vec![0]), (30, vec![37]), (50, vec![52]), (90, vec![90])]
+        );
+        assert_eq!(planned(&[37, 52], 2), vec![(30, vec![37]), (50, vec![52])]);
+    }
+
+    #[test]
+    fn jobs_end_at_the_packet_of_their_last_shown_frame() {
+        let packets: Vec<_> = jobs_of(&[30, 52], 1)
+            .into_iter()
+            .map(|j| j.packets)
+            .collect();
+        assert_eq!(packets, vec![30..31, 50..53]);
+    }
+
+    #[test]
+    fn jobs_run_on_only_through_frames_that_are_needed() {
+        // 19 is wanted, so decoding goes on into the next GOP instead of starting over; 29
+        // is not wanted, so 30 starts its own job.
+        assert_eq!(
+            planned(&[15, 19, 20, 21, 31], 1),
+            vec![(10, vec![15, 19, 20, 21]), (30, vec![31])]
+        );
+        // Every frame wanted: one worker reads the file as one run (the serial read), two
+        // workers split it at the first keyframe past a fourth of a worker's share (13).
+        let all: Vec<usize> = (0..100).collect();
+        assert!(planned(&all, 1).is_empty());
+        let starts: Vec<usize> = planned(&all, 2).iter().map(|j| j.0).collect();
+        assert_eq!(starts, vec![0, 20, 40, 60, 80]);
+    }
 }
