@@ -109,6 +109,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("codecprep")
     parser.add_argument("--runs", type=int, default=5)
+    # Where scans write their ~230 MB of maps (default: the system's temporary directory).
+    # The reference's read_video_fast keeps its arrays in memory; `--work-dir /dev/shm` takes
+    # the disk out of the comparison.
+    parser.add_argument("--work-dir", type=Path, default=None)
     args = parser.parse_args()
     ref_bin = os.environ.get("CODECPREP_REFERENCE_BIN", "")
     ref_python = Path(ref_bin) / "python" if ref_bin else None
@@ -117,8 +121,9 @@ def main():
     if ref_python is None:
         print("reference tool not available: its columns are skipped", file=sys.stderr)
 
-    with tempfile.TemporaryDirectory() as work:
+    with tempfile.TemporaryDirectory(dir=args.work_dir) as work:
         out = Path(work) / "scan"
+        print(f"scan outputs written under {work}")
 
         def scan(video, *extra):
             # The previous run's output is removed and the removal written out first: otherwise
