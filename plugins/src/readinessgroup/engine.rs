@@ -225,6 +225,18 @@ struct Common {
 }
 
 impl Common {
+    /// Nothing seen yet.
+    fn new(config: PreinferConfig, geom: Geometry, facts: StreamFacts) -> Self {
+        Self {
+            config,
+            geom,
+            facts,
+            tag_bit_rate: None,
+            map_bits: 0.0,
+            seen: 0,
+        }
+    }
+
     fn fps(&self) -> f64 {
         self.facts.fps
     }
@@ -362,14 +374,7 @@ pub struct Whole {
 
 impl Whole {
     fn new(config: PreinferConfig, geom: Geometry, facts: StreamFacts) -> Self {
-        let common = Common {
-            config,
-            geom,
-            facts,
-            tag_bit_rate: None,
-            map_bits: 0.0,
-            seen: 0,
-        };
+        let common = Common::new(config, geom, facts);
         let keep = facts.total_frames.and_then(|total| {
             let ids = common.sampled_ids(total);
             let mut unique: Vec<usize> = ids.iter().map(|&i| i.min(total.max(1) - 1)).collect();
@@ -562,14 +567,7 @@ pub struct Streaming {
 
 impl Streaming {
     fn new(config: PreinferConfig, geom: Geometry, facts: StreamFacts) -> Self {
-        let common = Common {
-            config,
-            geom,
-            facts,
-            tag_bit_rate: None,
-            map_bits: 0.0,
-            seen: 0,
-        };
+        let common = Common::new(config, geom, facts);
         let fps = sample::fps_or_default(facts.fps);
         let raw = match (common.config.frame_sampling_mode, facts.total_frames) {
             (FrameSamplingMode::UniformCount, Some(total)) => {
