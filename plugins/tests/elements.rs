@@ -119,6 +119,20 @@ fn assert_same(cli: &[(String, Vec<u8>)], gst: &[(String, Vec<u8>)], what: &str)
     }
 }
 
+/// Runs `video` through the elements and checks that it plays to its end and gives the
+/// CLI's canvases byte for byte.
+fn assert_gst_matches_cli(
+    video: &Path,
+    demuxer: &str,
+    parser: &str,
+    settings: &[(&str, &str)],
+    what: &str,
+) {
+    let (gst, ending) = gst_canvases(video, demuxer, parser, settings);
+    assert!(matches!(ending, Ending::Eos), "{what}: {ending:?}");
+    assert_same(&cli_canvases(video, settings), &gst, what);
+}
+
 #[test]
 fn canvases_equal_the_clis_whole_video_modes() {
     let video = h264_clip("mp4");
@@ -131,11 +145,11 @@ fn canvases_equal_the_clis_whole_video_modes() {
             ("num-sampled-frames", "30"),
         ],
     ] {
-        let (gst, ending) = gst_canvases(&video, "qtdemux", "h264parse", &settings);
-        assert!(matches!(ending, Ending::Eos), "{settings:?}: {ending:?}");
-        assert_same(
-            &cli_canvases(&video, &settings),
-            &gst,
+        assert_gst_matches_cli(
+            &video,
+            "qtdemux",
+            "h264parse",
+            &settings,
             &format!("{settings:?}"),
         );
     }
@@ -169,11 +183,11 @@ fn canvases_equal_the_clis_streaming_modes() {
             ("avoid-keyframes", "true"),
         ],
     ] {
-        let (gst, ending) = gst_canvases(&video, "qtdemux", "h264parse", &settings);
-        assert!(matches!(ending, Ending::Eos), "{settings:?}: {ending:?}");
-        assert_same(
-            &cli_canvases(&video, &settings),
-            &gst,
+        assert_gst_matches_cli(
+            &video,
+            "qtdemux",
+            "h264parse",
+            &settings,
             &format!("{settings:?}"),
         );
     }
@@ -183,9 +197,7 @@ fn canvases_equal_the_clis_streaming_modes() {
 fn matroska_input_gives_the_clis_canvases() {
     let video = h264_clip("mkv");
     let settings = [("num-sampled-frames", "40")];
-    let (gst, ending) = gst_canvases(&video, "matroskademux", "h264parse", &settings);
-    assert!(matches!(ending, Ending::Eos), "{ending:?}");
-    assert_same(&cli_canvases(&video, &settings), &gst, "mkv");
+    assert_gst_matches_cli(&video, "matroskademux", "h264parse", &settings, "mkv");
 }
 
 #[test]
@@ -195,9 +207,7 @@ fn hevc_and_vp9_canvases_equal_the_clis() {
         (common::hevc_mp4(), "h265parse"),
         (common::vp9_mp4(), "vp9parse"),
     ] {
-        let (gst, ending) = gst_canvases(&video, "qtdemux", parser, &settings);
-        assert!(matches!(ending, Ending::Eos), "{parser}: {ending:?}");
-        assert_same(&cli_canvases(&video, &settings), &gst, parser);
+        assert_gst_matches_cli(&video, "qtdemux", parser, &settings, parser);
     }
 }
 
@@ -290,9 +300,13 @@ fn garbage_and_truncated_input_fail_or_group_what_is_there() {
     let full = std::fs::read(h264_clip("mkv")).expect("read the clip");
     let truncated = dir.path().join("truncated.mkv");
     std::fs::write(&truncated, &full[..full.len() / 2]).expect("write the truncated clip");
-    let (gst, ending) = gst_canvases(&truncated, "matroskademux", "h264parse", &[]);
-    assert!(matches!(ending, Ending::Eos), "{ending:?}");
-    assert_same(&cli_canvases(&truncated, &[]), &gst, "truncated mkv");
+    assert_gst_matches_cli(
+        &truncated,
+        "matroskademux",
+        "h264parse",
+        &[],
+        "truncated mkv",
+    );
 }
 
 /// Resident memory of this process in KiB.
