@@ -162,7 +162,62 @@ impl BlinkDedupe {
     }
 }
 
+/// One 8-bit colour component of a mapped frame.
+struct Component<'a> {
+    data: &'a [u8],
+    stride: usize,
+    /// Bytes from one pixel to the next in a row.
+    step: usize,
+    offset: usize,
+}
+
+impl Component<'_> {
+    /// Row `y`, starting at the component's first byte (empty past the plane's end).
+    fn row(&self, y: usize) -> &[u8] {
+        self.data
+            .get(y * self.stride + self.offset..)
+            .unwrap_or(&[])
+    }
+}
+
+/// Value of pixel `x` in a row from [`Component::row`] (0 past the row's end).
+fn at(row: &[u8], step: usize, x: usize) -> u32 {
+    u32::from(row.get(x * step).copied().unwrap_or(0))
+}
+
+/// Where the grey of a pixel comes from.
+enum Grey<'a> {
+    Luma(Component<'a>),
+    Rgb([Component<'a>; 3]),
+}
+
+impl Grey<'_> {
+    /// Adds the grey of pixels `xs` of row `y` to `sum`.
+    fn add_row(&self, y: usize, xs: std::ops::Range<usize>, sum: &mut u32) {
+        match self {
+            Self::Luma(l) => {
+                let row = l.row(y);
+                for x in xs {
+                    *sum += at(row, l.step, x);
+                }
+            }
+            Self::Rgb([r, g, b]) => {
+                let (rr, gr, br) = (r.row(y), g.row(y), b.row(y));
+                for x in xs {
+                    // BT.601 weights in 1/256.
+                    *sum +=
+                        (77 * at(rr, r.step, x) + 150 * at(gr, g.step, x) + 29 * at(br, b.step, x))
+                            >> 8;
+                }
+            }
+        }
+    }
+}
+
 /// The frame's luma (or the grey of its RGB) box-averaged down to at most `HASHED_SIDE`.
+///
+/// The whole frame is read here on every buffer: each row's start is found once and the
+/// colour layout is decided per row, so the per-pixel work is the reads and the sum.
 fn grey_thumbnail(
     buffer: &gst::BufferRef,
     info: &gst_video::VideoInfo,
@@ -172,48 +227,35 @@ fn grey_thumbnail(
         gst::FlowError::Error
     })?;
     let format = info.format_info();
-    let components: &[usize] = if format.is_rgb() { &[0, 1, 2] } else { &[0] };
-    let mut planes = Vec::with_capacity(components.len());
-    for &c in components {
+    let component = |c: usize| -> Result<Component<'_>, gst::FlowError> {
         let plane = format.plane()[c];
-        let data = frame.plane_data(plane).map_err(|_| gst::FlowError::Error)?;
-        planes.push((
-            data,
-            frame.plane_stride()[plane as usize] as usize,
-            format.pixel_stride()[c] as usize,
-            format.poffset()[c] as usize,
-        ));
-    }
-    let sample = |x: usize, y: usize| -> u32 {
-        let value = |(data, stride, step, offset): &(&[u8], usize, usize, usize)| {
-            u32::from(
-                data.get(y * stride + x * step + offset)
-                    .copied()
-                    .unwrap_or(0),
-            )
-        };
-        match planes.as_slice() {
-            // BT.601 weights in 1/256.
-            [r, g, b] => (77 * value(r) + 150 * value(g) + 29 * value(b)) >> 8,
-            [luma] => value(luma),
-            _ => 0,
-        }
+        Ok(Component {
+            data: frame.plane_data(plane).map_err(|_| gst::FlowError::Error)?,
+            stride: frame.plane_stride()[plane as usize] as usize,
+            step: format.pixel_stride()[c] as usize,
+            offset: format.poffset()[c] as usize,
+        })
+    };
+    let grey = if format.is_rgb() {
+        Grey::Rgb([component(0)?, component(1)?, component(2)?])
+    } else {
+        Grey::Luma(component(0)?)
     };
     let (width, height) = (info.width().max(1), info.height().max(1));
     let block = width.max(height).div_ceil(HASHED_SIDE).max(1);
     let (out_w, out_h) = ((width / block).max(1), (height / block).max(1));
+    let (width, height, block) = (width as usize, height as usize, block as usize);
     let mut picture = GrayImage::new(out_w, out_h);
-    for oy in 0..out_h {
-        for ox in 0..out_w {
+    for (oy, out_row) in picture.chunks_exact_mut(out_w as usize).enumerate() {
+        let rows = oy * block..((oy + 1) * block).min(height);
+        for (ox, out) in out_row.iter_mut().enumerate() {
+            let cols = ox * block..((ox + 1) * block).min(width);
             let mut sum = 0u32;
-            let mut count = 0u32;
-            for y in oy * block..((oy + 1) * block).min(height) {
-                for x in ox * block..((ox + 1) * block).min(width) {
-                    sum += sample(x as usize, y as usize);
-                    count += 1;
-                }
+            for y in rows.clone() {
+                grey.add_row(y, cols.clone(), &mut sum);
             }
-            picture.put_pixel(ox, oy, image::Luma([(sum / count.max(1)) as u8]));
+            let count = (rows.len() * cols.len()) as u32;
+            *out = (sum / count.max(1)) as u8;
         }
     }
     Ok(picture)
