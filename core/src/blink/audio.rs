@@ -21,10 +21,9 @@
 
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::audio_decode::{Ended, decode_audio};
 use super::features::LoudnessEnvelope;
 use crate::output::video::{GST_LAUNCH, quoted};
 
@@ -110,33 +109,9 @@ pub fn loudness_envelope_with_timeout(
         path: owned(),
         source,
     })?;
-    let mut child = Command::new(GST_LAUNCH)
-        .arg("-q")
-        .args(["filesrc", &format!("location={location}"), "!"])
-        .args([
-            "decodebin",
-            "caps=audio/x-raw",
-            "expose-all-streams=false",
-            "!",
-        ])
-        .args(["identity", "single-segment=true", "!", "audiorate", "!"])
-        .args(["audioconvert", "!", "audioresample", "!"])
-        .arg(format!(
-            "audio/x-raw,format=F32LE,channels=1,rate={SAMPLE_RATE}"
-        ))
-        .args(["!", "fdsink", "fd=1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|source| AudioError::Tools {
-            path: owned(),
-            source,
-        })?;
-    let mut stdout = child.stdout.take().expect("stdout is piped");
-    let mut stderr = child.stderr.take().expect("stderr is piped");
     let hop_samples = hop_samples as usize;
-    let levels = thread::spawn(move || {
+    let caps = format!("audio/x-raw,format=F32LE,channels=1,rate={SAMPLE_RATE}");
+    let decoded = decode_audio(&location, &caps, timeout, move |mut stdout| {
         let mut hops = HopLevels::new(hop_samples);
         let mut buffer = vec![0u8; 64 * 1024];
         let mut carry = Vec::with_capacity(4);
@@ -147,28 +122,14 @@ pub fn loudness_envelope_with_timeout(
             }
         }
         hops
-    });
-    let messages = thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(5)),
-            Ok(None) | Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-        }
-    };
-    let hops = levels.join().expect("the level thread does not panic");
-    let messages = messages.join().unwrap_or_default();
-    let Some(status) = status else {
+    })
+    .map_err(|source| AudioError::Tools {
+        path: owned(),
+        source,
+    })?;
+    let (hops, messages) = (decoded.output, decoded.messages);
+    let Ended::Exited(status) = decoded.ended else {
+        // Timed out, or its status could not be read: either way it was stopped unfinished.
         return Err(AudioError::Timeout {
             path: owned(),
             timeout,
@@ -308,6 +269,9 @@ fn dbfs(mean_square: f64) -> f32 {
 
 #[cfg(test)]
 mod tests {
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+
     use super::super::activity::fixtures::fixture;
     use super::*;
 

@@ -6,6 +6,7 @@
 
 pub mod activity;
 pub mod audio;
+mod audio_decode;
 pub mod companions;
 pub mod config;
 pub mod copies;

@@ -9,12 +9,11 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::{Cut, PackageError};
-use crate::output::video::{GST_LAUNCH, check_elements, last_line, missing_tools, quoted};
+use crate::blink::audio_decode::{Ended, decode_audio};
+use crate::output::video::{check_elements, last_line, missing_tools, quoted};
 
 /// The track's format: 48 kHz stereo, signed 16-bit.
 pub(crate) const RATE: u32 = 48_000;
@@ -33,11 +32,7 @@ const DECODE_ELEMENTS: [(&str, &str); 6] = [
     ("fdsink", "libgstreamer1.0-0"),
 ];
 
-/// Interleaved samples of a whole source.
-///
-/// `decodebin caps=audio/x-raw expose-all-streams=false` plugs no video decoder (a video
-/// stream left unlinked can also stall decodebin's queues at the end of the file), and
-/// `identity single-segment=true ! audiorate` makes sample 0 the container's time 0.
+/// Interleaved samples of a whole source, decoded by `audio_decode`.
 fn decode(path: &Path) -> Result<Vec<i16>, PackageError> {
     let fail = |message: String| PackageError::Audio {
         path: path.to_path_buf(),
@@ -46,68 +41,35 @@ fn decode(path: &Path) -> Result<Vec<i16>, PackageError> {
     std::fs::metadata(path).map_err(PackageError::io(path))?;
     check_elements(&DECODE_ELEMENTS).map_err(|e| fail(e.to_string()))?;
     let location = quoted(path).map_err(|e| fail(e.to_string()))?;
-    let mut child = Command::new(GST_LAUNCH)
-        .arg("-q")
-        .arg("filesrc")
-        .arg(format!("location={location}"))
-        .args([
-            "!",
-            "decodebin",
-            "caps=audio/x-raw",
-            "expose-all-streams=false",
-            "!",
-        ])
-        .args(["identity", "single-segment=true", "!", "audiorate", "!"])
-        .args(["audioconvert", "!", "audioresample", "!"])
-        .arg(format!(
-            "audio/x-raw,format=S16LE,layout=interleaved,rate={RATE},channels={CHANNELS}"
-        ))
-        .args(["!", "fdsink", "fd=1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| fail(missing_tools(&e).to_string()))?;
-    let stdout = drain(child.stdout.take());
-    let stderr = drain(child.stderr.take());
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait().map_err(PackageError::io(path))? {
-            Some(status) => break status,
-            None if started.elapsed() > DECODE_TIMEOUT => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(fail(format!(
-                    "GStreamer did not finish within {} s",
-                    DECODE_TIMEOUT.as_secs()
-                )));
-            }
-            None => std::thread::sleep(Duration::from_millis(20)),
+    let caps =
+        format!("audio/x-raw,format=S16LE,layout=interleaved,rate={RATE},channels={CHANNELS}");
+    let decoded = decode_audio(&location, &caps, DECODE_TIMEOUT, |mut stdout| {
+        let mut bytes = Vec::new();
+        let _ = stdout.read_to_end(&mut bytes);
+        bytes
+    })
+    .map_err(|e| fail(missing_tools(&e).to_string()))?;
+    let status = match decoded.ended {
+        Ended::Exited(status) => status,
+        Ended::TimedOut => {
+            return Err(fail(format!(
+                "GStreamer did not finish within {} s",
+                DECODE_TIMEOUT.as_secs()
+            )));
         }
+        Ended::WaitFailed(e) => return Err(PackageError::io(path)(e)),
     };
-    let bytes = stdout.join().unwrap_or_default();
-    let messages = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
     if !status.success() {
         return Err(fail(format!(
             "{} (a file without an audio stream fails like this)",
-            last_line(&messages, status)
+            last_line(&decoded.messages, status)
         )));
     }
-    Ok(bytes
+    Ok(decoded
+        .output
         .chunks_exact(2)
         .map(|b| i16::from_le_bytes([b[0], b[1]]))
         .collect())
-}
-
-/// Reads a child's pipe to the end on a thread, so neither pipe can fill up and block it.
-fn drain(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(mut pipe) = pipe {
-            let _ = pipe.read_to_end(&mut bytes);
-        }
-        bytes
-    })
 }
 
 /// Sample frame (one sample per channel) nearest to `seconds`.
