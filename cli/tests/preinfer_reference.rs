@@ -28,33 +28,10 @@ use serde_json::Value;
 
 /// Generated fixtures, cached under `target/test-fixtures` by recipe.
 fn fixture(name: &str) -> PathBuf {
-    let motion = |w: u32, h: u32, frames: u32, codec: &[&str]| -> Vec<String> {
-        let patch = (w.min(h) * 2 / 5) & !1;
-        let mut args: Vec<String> = vec![
-            "-f".into(),
-            "lavfi".into(),
-            "-i".into(),
-            format!("testsrc2=size={w}x{h}:rate=25"),
-            "-f".into(),
-            "lavfi".into(),
-            "-i".into(),
-            format!("mandelbrot=size={patch}x{patch}:rate=25"),
-            "-filter_complex".into(),
-            format!(
-                "[0][1]overlay=x='mod(t*{},{})':y='{}+{}*sin(t*4)',format=yuv420p",
-                w / 3,
-                w - patch,
-                (h - patch) / 3,
-                (h - patch) / 4
-            ),
-            "-frames:v".into(),
-            frames.to_string(),
-            "-an".into(),
-        ];
-        args.extend(codec.iter().map(|s| s.to_string()));
-        args
+    let motion = |w: u32, h: u32, frames: u32, codec: &[&str]| {
+        common::motion_clip(&format!("preinfer-{name}"), w, h, frames, "yuv420p", codec)
     };
-    let args = match name {
+    match name {
         "h264" => motion(
             320,
             240,
@@ -127,28 +104,7 @@ fn fixture(name: &str) -> PathBuf {
             ],
         ),
         other => panic!("unknown fixture {other}"),
-    };
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in args.join("\u{0}").bytes() {
-        hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
-    let path = common::fixture_dir().join(format!("preinfer-{name}-{hash:016x}.mp4"));
-    if path.is_file() {
-        return path;
-    }
-    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = common::fixture_dir().join(format!(
-        ".tmp-preinfer-{}-{n}-{name}-{hash:016x}.mp4",
-        std::process::id()
-    ));
-    let mut full: Vec<String> = vec!["-v".into(), "error".into(), "-y".into()];
-    full.extend(args);
-    full.push(tmp.to_string_lossy().into_owned());
-    let out = common::ffmpeg(&full);
-    assert_eq!(out.code, Some(0), "fixture {name}: {}", out.stderr);
-    std::fs::rename(&tmp, &path).expect("rename fixture");
-    path
 }
 
 /// The reference venv's bin directory, or None (skip).
