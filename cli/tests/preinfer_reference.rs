@@ -130,11 +130,6 @@ fn run_tool(program: &Path, video: &Path, out: &Path, extra: &[&str]) -> common:
     common::run_with_timeout(&mut cmd, common::CLI_TIMEOUT)
 }
 
-fn meta(dir: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(dir.join("meta.json")).expect("meta.json"))
-        .expect("meta.json parses")
-}
-
 fn rgb(path: &Path) -> image::RgbImage {
     image::open(path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -211,27 +206,16 @@ fn selected_blocks(
 
 /// Compares one configuration; returns the number of groups that differ only by ties.
 fn compare(label: &str, video: &Path, python: &Path, ref_dir: &Path, our_dir: &Path) -> usize {
-    let (rm, om) = (meta(ref_dir), meta(our_dir));
+    let (rm, om) = (
+        common::preinfer_meta(ref_dir),
+        common::preinfer_meta(our_dir),
+    );
     let ids_r: Array1<i32> = common::read_npy(&ref_dir.join("frame_ids.npy"));
     let ids_o: Array1<i32> = common::read_npy(&our_dir.join("frame_ids.npy"));
     assert_eq!(ids_r, ids_o, "{label}: frame_ids.npy");
-    let bounds = |m: &Value| -> Vec<(u64, u64, String)> {
-        m["group_specs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| {
-                (
-                    g["start"].as_u64().unwrap(),
-                    g["end"].as_u64().unwrap(),
-                    g["stop_reason"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect()
-    };
     assert_eq!(
-        bounds(&rm),
-        bounds(&om),
+        common::group_bounds(&rm),
+        common::group_bounds(&om),
         "{label}: group boundaries / stop reasons"
     );
     for key in [
@@ -453,7 +437,10 @@ fn jpeg_matches(fixture_name: &str) {
     };
     run(&reference, &ref_dir);
     run(Path::new(env!("CARGO_BIN_EXE_codec-video-prep")), &our_dir);
-    let (rm, om) = (meta(&ref_dir), meta(&our_dir));
+    let (rm, om) = (
+        common::preinfer_meta(&ref_dir),
+        common::preinfer_meta(&our_dir),
+    );
     assert_eq!(rm["canvas_files"], om["canvas_files"]);
     let mut worst = 0f64;
     for name in rm["canvas_files"].as_array().unwrap() {
