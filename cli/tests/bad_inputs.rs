@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::fs;
 use std::path::Path;
 
@@ -73,31 +74,30 @@ fn assert_no_outputs(dir: &Path) {
     );
 }
 
+/// Runs `codecprep scan VIDEO --out OUT EXTRA...`.
+fn scan_into(video: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "scan".as_ref(),
+        video.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ];
+    args.extend(extra.iter().map(OsStr::new));
+    codecprep(args)
+}
+
 fn check_bad_scan(name: &str) {
     let video = bad_input(name);
     let tmp = tempfile::tempdir().expect("tempdir");
     let out_dir = tmp.path().join("out");
-    let out = codecprep([
-        "scan".as_ref(),
-        video.as_os_str(),
-        "--out".as_ref(),
-        out_dir.as_os_str(),
-    ]);
+    let out = scan_into(&video, &out_dir, &[]);
     eprintln!("{name}: scan -> {:?}: {}", out.code, out.stderr.trim_end());
     assert_one_line_error(&out, &video);
     assert_no_outputs(&out_dir);
 
     // Same with pixels requested.
     let out_dir2 = tmp.path().join("out-pixels");
-    let out = codecprep([
-        "scan".as_ref(),
-        video.as_os_str(),
-        "--out".as_ref(),
-        out_dir2.as_os_str(),
-        "--pixels".as_ref(),
-        "--size".as_ref(),
-        "64x48".as_ref(),
-    ]);
+    let out = scan_into(&video, &out_dir2, &["--pixels", "--size", "64x48"]);
     assert_one_line_error(&out, &video);
     assert_no_outputs(&out_dir2);
 }
@@ -148,12 +148,7 @@ fn directory_as_input_fails_cleanly() {
     let video = tmp.path().join("a-directory.mp4");
     fs::create_dir(&video).unwrap();
     let out_dir = tmp.path().join("out");
-    let out = codecprep([
-        "scan".as_ref(),
-        video.as_os_str(),
-        "--out".as_ref(),
-        out_dir.as_os_str(),
-    ]);
+    let out = scan_into(&video, &out_dir, &[]);
     assert_one_line_error(&out, &video);
     assert_no_outputs(&out_dir);
 }
@@ -165,12 +160,7 @@ fn unwritable_out_fails_cleanly() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let out_file = tmp.path().join("out");
     fs::write(&out_file, b"not a directory").unwrap();
-    let out = codecprep([
-        "scan".as_ref(),
-        video.as_os_str(),
-        "--out".as_ref(),
-        out_file.as_os_str(),
-    ]);
+    let out = scan_into(&video, &out_file, &[]);
     assert_one_line_error(&out, &out_file);
     assert_eq!(
         fs::read(&out_file).unwrap(),
@@ -268,12 +258,7 @@ fn truncated_faststart_keeps_the_decodable_frames() {
     let expected = ffprobe_frame_count(&video);
     let tmp = tempfile::tempdir().expect("tempdir");
     let out_dir = tmp.path().join("out");
-    let out = codecprep([
-        "scan".as_ref(),
-        video.as_os_str(),
-        "--out".as_ref(),
-        out_dir.as_os_str(),
-    ]);
+    let out = scan_into(&video, &out_dir, &[]);
     out.expect_success();
     let frames: serde_json::Value =
         serde_json::from_slice(&fs::read(out_dir.join("frames.json")).unwrap()).unwrap();

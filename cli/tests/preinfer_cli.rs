@@ -92,25 +92,6 @@ fn prep(video: &Path, out: &Path, extra: &[&str]) -> common::Output {
     run("codec-video-prep", &refs)
 }
 
-fn meta(dir: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(dir.join("meta.json")).unwrap()).unwrap()
-}
-
-fn group_bounds(m: &Value) -> Vec<(u64, u64, String)> {
-    m["group_specs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| {
-            (
-                g["start"].as_u64().unwrap(),
-                g["end"].as_u64().unwrap(),
-                g["stop_reason"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
 /// Entries of a directory (names), sorted.
 fn listing(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
@@ -141,7 +122,7 @@ fn default_run_writes_the_reference_outputs() {
     );
     assert!(record["timings"]["total"].as_f64().unwrap() > 0.0);
 
-    let m = meta(&out);
+    let m = common::preinfer_meta(&out);
     // 1024 samples of a 60-frame video: every frame once (keyframes re-enter).
     let ids: Array1<i32> = common::read_npy(&out.join("frame_ids.npy"));
     assert_eq!(ids.to_vec(), (0..60).collect::<Vec<i32>>());
@@ -297,7 +278,7 @@ fn yaml_config_with_flag_override() {
         ],
     )
     .expect_success();
-    let m = meta(&out);
+    let m = common::preinfer_meta(&out);
     assert_eq!(m["grouping_mode"], "fixed");
     assert_eq!(m["num_groups"], 3);
     assert_eq!(m["canvas_files"][0], "canvas_000.png");
@@ -318,8 +299,8 @@ fn compat_none_keeps_the_readiness_tail_and_short_videos() {
     ];
     let r = dir.path().join("reference");
     prep(&video, &r, &args).expect_success();
-    let rm = meta(&r);
-    let last_end = group_bounds(&rm).last().unwrap().1;
+    let rm = common::preinfer_meta(&r);
+    let last_end = common::group_bounds(&rm).last().unwrap().1;
     let dropped = rm["dropped_frames"].as_array().unwrap();
     if last_end < 60 {
         assert_eq!(dropped.len(), 1, "the dropped tail is reported");
@@ -330,8 +311,12 @@ fn compat_none_keeps_the_readiness_tail_and_short_videos() {
     let mut none_args = args.to_vec();
     none_args.extend(["--compat", "none"]);
     prep(&video, &n, &none_args).expect_success();
-    let nm = meta(&n);
-    assert_eq!(group_bounds(&nm).last().unwrap().1, 60, "tail merged");
+    let nm = common::preinfer_meta(&n);
+    assert_eq!(
+        common::group_bounds(&nm).last().unwrap().1,
+        60,
+        "tail merged"
+    );
     assert!(nm["dropped_frames"].as_array().unwrap().is_empty());
     assert_eq!(nm["codecprep"]["compat"], "none");
 
@@ -346,7 +331,7 @@ fn compat_none_keeps_the_readiness_tail_and_short_videos() {
     let n = dir.path().join("short-none");
     prep(&short, &n, &["--compat", "none"]).expect_success();
     assert_eq!(
-        group_bounds(&meta(&n)),
+        common::group_bounds(&common::preinfer_meta(&n)),
         vec![(0, 6, "tail_flush".to_owned())]
     );
     // Fixed groups of 3: the reference skips groups under 4 frames.
@@ -371,7 +356,7 @@ fn compat_none_keeps_the_readiness_tail_and_short_videos() {
         ],
     )
     .expect_success();
-    assert_eq!(meta(&f)["num_groups"], 20);
+    assert_eq!(common::preinfer_meta(&f)["num_groups"], 20);
 }
 
 #[test]
@@ -381,7 +366,7 @@ fn compat_none_changes_scores_not_the_job() {
     let (r, n) = (dir.path().join("r"), dir.path().join("n"));
     prep(&video, &r, &["--canvas_format", "png"]).expect_success();
     prep(&video, &n, &["--canvas_format", "png", "--compat", "none"]).expect_success();
-    let (rm, nm) = (meta(&r), meta(&n));
+    let (rm, nm) = (common::preinfer_meta(&r), common::preinfer_meta(&n));
     assert_eq!(rm["sampled_frames"], nm["sampled_frames"]);
     assert_eq!(rm["processed_hw"], nm["processed_hw"]);
     // Without the zero padding column, the right-most blocks score more.
@@ -450,7 +435,7 @@ fn bad_numbers_and_unwritable_out_dir() {
         ],
     )
     .expect_success();
-    assert_eq!(meta(&out)["patch"], 1);
+    assert_eq!(common::preinfer_meta(&out)["patch"], 1);
 
     let file = dir.path().join("file");
     std::fs::write(&file, b"x").unwrap();
@@ -482,7 +467,7 @@ fn mask_videos_show_each_sampled_frames_own_patches() {
             ],
         )
         .expect_success();
-        let m = meta(&out);
+        let m = common::preinfer_meta(&out);
         assert_eq!(m["mask_video_sbs"], "sampled_masked_sbs.mp4");
         assert_eq!(m["mask_video_only"], "sampled_masked_only.mp4");
         assert!(m["timings"]["save_mask_video"].as_f64().unwrap() > 0.0);

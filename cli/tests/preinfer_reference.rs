@@ -28,33 +28,10 @@ use serde_json::Value;
 
 /// Generated fixtures, cached under `target/test-fixtures` by recipe.
 fn fixture(name: &str) -> PathBuf {
-    let motion = |w: u32, h: u32, frames: u32, codec: &[&str]| -> Vec<String> {
-        let patch = (w.min(h) * 2 / 5) & !1;
-        let mut args: Vec<String> = vec![
-            "-f".into(),
-            "lavfi".into(),
-            "-i".into(),
-            format!("testsrc2=size={w}x{h}:rate=25"),
-            "-f".into(),
-            "lavfi".into(),
-            "-i".into(),
-            format!("mandelbrot=size={patch}x{patch}:rate=25"),
-            "-filter_complex".into(),
-            format!(
-                "[0][1]overlay=x='mod(t*{},{})':y='{}+{}*sin(t*4)',format=yuv420p",
-                w / 3,
-                w - patch,
-                (h - patch) / 3,
-                (h - patch) / 4
-            ),
-            "-frames:v".into(),
-            frames.to_string(),
-            "-an".into(),
-        ];
-        args.extend(codec.iter().map(|s| s.to_string()));
-        args
+    let motion = |w: u32, h: u32, frames: u32, codec: &[&str]| {
+        common::motion_clip(&format!("preinfer-{name}"), w, h, frames, "yuv420p", codec)
     };
-    let args = match name {
+    match name {
         "h264" => motion(
             320,
             240,
@@ -127,28 +104,7 @@ fn fixture(name: &str) -> PathBuf {
             ],
         ),
         other => panic!("unknown fixture {other}"),
-    };
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in args.join("\u{0}").bytes() {
-        hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
-    let path = common::fixture_dir().join(format!("preinfer-{name}-{hash:016x}.mp4"));
-    if path.is_file() {
-        return path;
-    }
-    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = common::fixture_dir().join(format!(
-        ".tmp-preinfer-{}-{n}-{name}-{hash:016x}.mp4",
-        std::process::id()
-    ));
-    let mut full: Vec<String> = vec!["-v".into(), "error".into(), "-y".into()];
-    full.extend(args);
-    full.push(tmp.to_string_lossy().into_owned());
-    let out = common::ffmpeg(&full);
-    assert_eq!(out.code, Some(0), "fixture {name}: {}", out.stderr);
-    std::fs::rename(&tmp, &path).expect("rename fixture");
-    path
 }
 
 /// The reference venv's bin directory, or None (skip).
@@ -172,11 +128,6 @@ fn run_tool(program: &Path, video: &Path, out: &Path, extra: &[&str]) -> common:
         .args(["--canvas_format", "png", "--disable_target_only"])
         .args(extra);
     common::run_with_timeout(&mut cmd, common::CLI_TIMEOUT)
-}
-
-fn meta(dir: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(dir.join("meta.json")).expect("meta.json"))
-        .expect("meta.json parses")
 }
 
 fn rgb(path: &Path) -> image::RgbImage {
@@ -255,27 +206,16 @@ fn selected_blocks(
 
 /// Compares one configuration; returns the number of groups that differ only by ties.
 fn compare(label: &str, video: &Path, python: &Path, ref_dir: &Path, our_dir: &Path) -> usize {
-    let (rm, om) = (meta(ref_dir), meta(our_dir));
+    let (rm, om) = (
+        common::preinfer_meta(ref_dir),
+        common::preinfer_meta(our_dir),
+    );
     let ids_r: Array1<i32> = common::read_npy(&ref_dir.join("frame_ids.npy"));
     let ids_o: Array1<i32> = common::read_npy(&our_dir.join("frame_ids.npy"));
     assert_eq!(ids_r, ids_o, "{label}: frame_ids.npy");
-    let bounds = |m: &Value| -> Vec<(u64, u64, String)> {
-        m["group_specs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| {
-                (
-                    g["start"].as_u64().unwrap(),
-                    g["end"].as_u64().unwrap(),
-                    g["stop_reason"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect()
-    };
     assert_eq!(
-        bounds(&rm),
-        bounds(&om),
+        common::group_bounds(&rm),
+        common::group_bounds(&om),
         "{label}: group boundaries / stop reasons"
     );
     for key in [
@@ -497,7 +437,10 @@ fn jpeg_matches(fixture_name: &str) {
     };
     run(&reference, &ref_dir);
     run(Path::new(env!("CARGO_BIN_EXE_codec-video-prep")), &our_dir);
-    let (rm, om) = (meta(&ref_dir), meta(&our_dir));
+    let (rm, om) = (
+        common::preinfer_meta(&ref_dir),
+        common::preinfer_meta(&our_dir),
+    );
     assert_eq!(rm["canvas_files"], om["canvas_files"]);
     let mut worst = 0f64;
     for name in rm["canvas_files"].as_array().unwrap() {

@@ -1202,6 +1202,28 @@ pub fn reference_maps(python: &Path, video: &Path) -> RefMaps {
 // ------------------------------------------------------------------------------------------
 // Small things
 
+/// The `meta.json` a preinfer run wrote into `dir`.
+pub fn preinfer_meta(dir: &Path) -> Value {
+    serde_json::from_slice(&fs::read(dir.join("meta.json")).expect("meta.json"))
+        .expect("meta.json parses")
+}
+
+/// `(start, end, stop_reason)` of each group in a preinfer `meta.json`.
+pub fn group_bounds(meta: &Value) -> Vec<(u64, u64, String)> {
+    meta["group_specs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["start"].as_u64().unwrap(),
+                g["end"].as_u64().unwrap(),
+                g["stop_reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// The first of `keys` present in a JSON object.
 pub fn field<'a>(obj: &'a Value, keys: &[&str]) -> &'a Value {
     keys.iter()

@@ -65,16 +65,8 @@ pub fn block_scores(grid: &ScoreGrid, mapping: &Mapping, geom: &Geometry) -> Vec
 mod tests {
     use super::*;
     use crate::preinfer::geometry::{ResizeRule, resolve_geometry};
+    use crate::preinfer::score::tests::grid;
     use crate::preinfer::score::upsample;
-
-    fn grid(rows: usize, cols: usize, values: Vec<f32>, cell_px: usize) -> ScoreGrid {
-        ScoreGrid {
-            rows,
-            cols,
-            values,
-            cell_px,
-        }
-    }
 
     #[test]
     fn block_scores_equal_sums_over_the_upsampled_map() {

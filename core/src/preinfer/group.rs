@@ -481,7 +481,7 @@ pub fn min_processed_group(compat: Compat) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     #[test]
@@ -552,7 +552,8 @@ mod tests {
         values.iter().map(|&v| vec![v, v / 2.0]).collect()
     }
 
-    fn params(threshold: f64, compat: Compat) -> ReadinessParams {
+    /// Readiness settings of the tests: budget 3, 3 bins, 4..=6 frames.
+    pub(in crate::preinfer) fn params(threshold: f64, compat: Compat) -> ReadinessParams {
         ReadinessParams {
             threshold,
             budget: 3,

@@ -718,10 +718,9 @@ fn process_group(
 ) -> Result<GroupOutput, PreinferError> {
     let started = Instant::now();
     let range = spec.start..spec.end;
-    let frames: Vec<&[u8]> = inp.frames[range.clone()].to_vec();
     let packed = canvas::pack_group(
         &inp.ids[range.clone()],
-        &frames,
+        &inp.frames[range.clone()],
         &inp.scores[range.clone()],
         &inp.good[range],
         inp.geom,

@@ -413,11 +413,17 @@ pub fn frame_is_bad(bgr: &[u8]) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::preinfer::geometry::{ResizeRule, resolve_geometry};
 
-    fn grid(rows: usize, cols: usize, values: Vec<f32>, cell_px: usize) -> ScoreGrid {
+    /// A grid of `rows` x `cols` cells of `cell_px` pixels.
+    pub(in crate::preinfer) fn grid(
+        rows: usize,
+        cols: usize,
+        values: Vec<f32>,
+        cell_px: usize,
+    ) -> ScoreGrid {
         ScoreGrid {
             rows,
             cols,

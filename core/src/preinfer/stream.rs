@@ -174,20 +174,8 @@ impl StreamGrouper {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::preinfer::group::tests::params;
     use crate::preinfer::group::{fixed_groups, readiness_groups};
-
-    fn params(threshold: f64, compat: Compat) -> ReadinessParams {
-        ReadinessParams {
-            threshold,
-            budget: 3,
-            coverage_bins: 3,
-            images_per_group: 4,
-            delta_ratio: 0.05,
-            min_frames: 4,
-            max_frames: 6,
-            compat,
-        }
-    }
 
     /// Feeds the scores one position at a time and collects the decisions.
     fn stream(scores: &[Vec<f32>], rule: GroupRule, compat: Compat) -> Vec<Decision> {
