@@ -398,21 +398,14 @@ impl<T: Send, E: From<Error> + Send> JobContext<'_, T, E> {
         {
             return Err(Error::new(self.path, ErrorKind::Cancelled).into());
         }
-        let reused = previous.take().and_then(|mut session| {
-            session
-                .continue_at(job.packets.clone(), job.first_frame)
-                .then_some(session)
-        });
-        let mut session = match reused {
-            Some(session) => session,
-            None => Session::open_part(
-                self.path,
-                &self.options.reader,
-                self.pixels.is_none(),
-                job.packets.clone(),
-                job.first_frame,
-            )?,
-        };
+        let mut session = Session::continue_or_open(
+            previous.take(),
+            self.path,
+            &self.options.reader,
+            self.pixels.is_none(),
+            job.packets.clone(),
+            job.first_frame,
+        )?;
         let skipping = match (&self.skip, may_skip) {
             (Some((wanted, display)), true) => {
                 session.skip_unwanted(Arc::clone(wanted), Arc::clone(display))

@@ -105,12 +105,31 @@ impl Session {
         })
     }
 
+    /// The session for the video packets `packets` with first shown frame `first_frame`:
+    /// `previous` moved on to them when it can (see `continue_at`), otherwise a new one from
+    /// `open_part`. Lets a worker carry one demuxer and decoder from one part to the next.
+    pub(super) fn continue_or_open(
+        previous: Option<Session>,
+        path: &Path,
+        options: &ReaderOptions,
+        parse_only: bool,
+        packets: Range<usize>,
+        first_frame: usize,
+    ) -> Result<Self, Error> {
+        if let Some(mut session) = previous
+            && session.continue_at(packets.clone(), first_frame)
+        {
+            return Ok(session);
+        }
+        Self::open_part(path, options, parse_only, packets, first_frame)
+    }
+
     /// Moves on to the video packets `packets` (decode order) of the same file, whose first
     /// shown frame has display index `first_frame`, as `open_part` would but reusing the demuxer
     /// and the decoder (with its buffers): the decoder is flushed, and the demuxer reads on from
     /// where it is, dropping the packets before `packets`. False, with nothing changed, when
     /// those packets are already behind the demuxer.
-    pub(super) fn continue_at(&mut self, packets: Range<usize>, first_frame: usize) -> bool {
+    fn continue_at(&mut self, packets: Range<usize>, first_frame: usize) -> bool {
         // The next video packet (held or still to read) is number `packets_read`.
         if self.input_ended || packets.start < self.packets_read {
             return false;
