@@ -507,33 +507,12 @@ fn skip_inputs(info: &ProbeInfo, wanted: &[usize]) -> SkipInputs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reader::PacketInfo;
+    use crate::reader::segments::tests::probe_of;
 
     /// 100 frames in display order, no reordering, a keyframe every 10.
     fn probe_of_gops() -> ProbeInfo {
-        let packets: Vec<PacketInfo> = (0..100)
-            .map(|i| PacketInfo {
-                index: i,
-                decode_index: i,
-                pts_time: Some(i as f64 / 25.0),
-                size: 100,
-                keyframe: i % 10 == 0,
-                corrupt: false,
-            })
-            .collect();
-        ProbeInfo {
-            codec: "h264".into(),
-            width: 64,
-            height: 64,
-            fps: 25.0,
-            duration: None,
-            start_time: None,
-            bit_rate: None,
-            frame_count: 100,
-            keyframes: (0..100).step_by(10).collect(),
-            warnings: Vec::new(),
-            packets,
-        }
+        let packets: Vec<(usize, bool)> = (0..100).map(|i| (i, i % 10 == 0)).collect();
+        probe_of(&packets)
     }
 
     /// The jobs planned for `wanted` on `workers`.
