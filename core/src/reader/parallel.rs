@@ -261,7 +261,7 @@ fn scan_segment(
     emit: &mut dyn FnMut(FrameRecord) -> bool,
 ) -> Result<Option<Vec<String>>> {
     let (packets, first_frame) = (segment.packets.clone(), segment.frames.start);
-    let mut alone = Session::continue_or_open(
+    let mut alone = Session::open_part(
         session.take(),
         job.path,
         job.options,
@@ -285,7 +285,7 @@ fn scan_segment(
         Run::Diverged => {}
     }
     let mut from_start =
-        Session::open_part(job.path, job.options, true, 0..segment.packets.end, 0)?;
+        Session::open_part(None, job.path, job.options, true, 0..segment.packets.end, 0)?;
     match emit_frames(&mut from_start, segment, None, &mut emitted, emit)? {
         Run::Complete(warnings) => {
             *session = Some(from_start);

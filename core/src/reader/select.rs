@@ -398,7 +398,7 @@ impl<T: Send, E: From<Error> + Send> JobContext<'_, T, E> {
         {
             return Err(Error::new(self.path, ErrorKind::Cancelled).into());
         }
-        let mut session = Session::continue_or_open(
+        let mut session = Session::open_part(
             previous.take(),
             self.path,
             &self.options.reader,

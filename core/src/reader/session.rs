@@ -66,18 +66,26 @@ impl Session {
         options: &ReaderOptions,
         parse_only: bool,
     ) -> Result<Self, Error> {
-        Self::open_part(path, options, parse_only, 0..usize::MAX, 0)
+        Self::open_part(None, path, options, parse_only, 0..usize::MAX, 0)
     }
 
     /// A session that decodes only the video packets `packets` (decode order), whose first
-    /// shown frame has display index `first_frame` (see `segments`).
+    /// shown frame has display index `first_frame` (see `segments`). `previous`, a session
+    /// of the same file and settings, is moved on to them when it can (see `continue_at`):
+    /// a worker carries one demuxer and decoder from one part to the next.
     pub(super) fn open_part(
+        previous: Option<Session>,
         path: &Path,
         options: &ReaderOptions,
         parse_only: bool,
         packets: Range<usize>,
         first_frame: usize,
     ) -> Result<Self, Error> {
+        if let Some(mut session) = previous
+            && session.continue_at(packets.clone(), first_frame)
+        {
+            return Ok(session);
+        }
         let (input, stream) = open_video_input(path)?;
         let decoder = open_decoder(path, &input, &stream, options, parse_only)?;
         let fail = |e| Error::new(path, ErrorKind::OutOfMemory(e));
@@ -103,25 +111,6 @@ impl Session {
             next_index: first_frame,
             skip: None,
         })
-    }
-
-    /// The session for the video packets `packets` with first shown frame `first_frame`:
-    /// `previous` moved on to them when it can (see `continue_at`), otherwise a new one from
-    /// `open_part`. Lets a worker carry one demuxer and decoder from one part to the next.
-    pub(super) fn continue_or_open(
-        previous: Option<Session>,
-        path: &Path,
-        options: &ReaderOptions,
-        parse_only: bool,
-        packets: Range<usize>,
-        first_frame: usize,
-    ) -> Result<Self, Error> {
-        if let Some(mut session) = previous
-            && session.continue_at(packets.clone(), first_frame)
-        {
-            return Ok(session);
-        }
-        Self::open_part(path, options, parse_only, packets, first_frame)
     }
 
     /// Moves on to the video packets `packets` (decode order) of the same file, whose first
