@@ -261,15 +261,14 @@ fn scan_segment(
     emit: &mut dyn FnMut(FrameRecord) -> bool,
 ) -> Result<Option<Vec<String>>> {
     let (packets, first_frame) = (segment.packets.clone(), segment.frames.start);
-    let reused = session.take().and_then(|mut previous| {
-        previous
-            .continue_at(packets.clone(), first_frame)
-            .then_some(previous)
-    });
-    let mut alone = match reused {
-        Some(previous) => previous,
-        None => Session::open_part(job.path, job.options, true, packets, first_frame)?,
-    };
+    let mut alone = Session::open_part(
+        session.take(),
+        job.path,
+        job.options,
+        true,
+        packets,
+        first_frame,
+    )?;
     let mut emitted = 0;
     match emit_frames(
         &mut alone,
@@ -286,7 +285,7 @@ fn scan_segment(
         Run::Diverged => {}
     }
     let mut from_start =
-        Session::open_part(job.path, job.options, true, 0..segment.packets.end, 0)?;
+        Session::open_part(None, job.path, job.options, true, 0..segment.packets.end, 0)?;
     match emit_frames(&mut from_start, segment, None, &mut emitted, emit)? {
         Run::Complete(warnings) => {
             *session = Some(from_start);

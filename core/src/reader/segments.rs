@@ -82,12 +82,12 @@ fn plan_cuts(probe: &ProbeInfo, target_frames: impl Fn(usize) -> usize) -> Vec<S
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::reader::PacketInfo;
 
-    /// Packets given in decode order as (display index, keyframe).
-    fn probe_of(packets: &[(usize, bool)]) -> ProbeInfo {
+    /// Packets given in decode order as (display index, keyframe), 25 frames per second.
+    pub(in crate::reader) fn probe_of(packets: &[(usize, bool)]) -> ProbeInfo {
         let mut list: Vec<PacketInfo> = packets
             .iter()
             .enumerate()

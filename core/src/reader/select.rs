@@ -398,21 +398,14 @@ impl<T: Send, E: From<Error> + Send> JobContext<'_, T, E> {
         {
             return Err(Error::new(self.path, ErrorKind::Cancelled).into());
         }
-        let reused = previous.take().and_then(|mut session| {
-            session
-                .continue_at(job.packets.clone(), job.first_frame)
-                .then_some(session)
-        });
-        let mut session = match reused {
-            Some(session) => session,
-            None => Session::open_part(
-                self.path,
-                &self.options.reader,
-                self.pixels.is_none(),
-                job.packets.clone(),
-                job.first_frame,
-            )?,
-        };
+        let mut session = Session::open_part(
+            previous.take(),
+            self.path,
+            &self.options.reader,
+            self.pixels.is_none(),
+            job.packets.clone(),
+            job.first_frame,
+        )?;
         let skipping = match (&self.skip, may_skip) {
             (Some((wanted, display)), true) => {
                 session.skip_unwanted(Arc::clone(wanted), Arc::clone(display))
@@ -514,33 +507,12 @@ fn skip_inputs(info: &ProbeInfo, wanted: &[usize]) -> SkipInputs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reader::PacketInfo;
+    use crate::reader::segments::tests::probe_of;
 
     /// 100 frames in display order, no reordering, a keyframe every 10.
     fn probe_of_gops() -> ProbeInfo {
-        let packets: Vec<PacketInfo> = (0..100)
-            .map(|i| PacketInfo {
-                index: i,
-                decode_index: i,
-                pts_time: Some(i as f64 / 25.0),
-                size: 100,
-                keyframe: i % 10 == 0,
-                corrupt: false,
-            })
-            .collect();
-        ProbeInfo {
-            codec: "h264".into(),
-            width: 64,
-            height: 64,
-            fps: 25.0,
-            duration: None,
-            start_time: None,
-            bit_rate: None,
-            frame_count: 100,
-            keyframes: (0..100).step_by(10).collect(),
-            warnings: Vec::new(),
-            packets,
-        }
+        let packets: Vec<(usize, bool)> = (0..100).map(|i| (i, i % 10 == 0)).collect();
+        probe_of(&packets)
     }
 
     /// The jobs planned for `wanted` on `workers`.

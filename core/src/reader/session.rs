@@ -66,18 +66,26 @@ impl Session {
         options: &ReaderOptions,
         parse_only: bool,
     ) -> Result<Self, Error> {
-        Self::open_part(path, options, parse_only, 0..usize::MAX, 0)
+        Self::open_part(None, path, options, parse_only, 0..usize::MAX, 0)
     }
 
     /// A session that decodes only the video packets `packets` (decode order), whose first
-    /// shown frame has display index `first_frame` (see `segments`).
+    /// shown frame has display index `first_frame` (see `segments`). `previous`, a session
+    /// of the same file and settings, is moved on to them when it can (see `continue_at`):
+    /// a worker carries one demuxer and decoder from one part to the next.
     pub(super) fn open_part(
+        previous: Option<Session>,
         path: &Path,
         options: &ReaderOptions,
         parse_only: bool,
         packets: Range<usize>,
         first_frame: usize,
     ) -> Result<Self, Error> {
+        if let Some(mut session) = previous
+            && session.continue_at(packets.clone(), first_frame)
+        {
+            return Ok(session);
+        }
         let (input, stream) = open_video_input(path)?;
         let decoder = open_decoder(path, &input, &stream, options, parse_only)?;
         let fail = |e| Error::new(path, ErrorKind::OutOfMemory(e));
@@ -110,7 +118,7 @@ impl Session {
     /// and the decoder (with its buffers): the decoder is flushed, and the demuxer reads on from
     /// where it is, dropping the packets before `packets`. False, with nothing changed, when
     /// those packets are already behind the demuxer.
-    pub(super) fn continue_at(&mut self, packets: Range<usize>, first_frame: usize) -> bool {
+    fn continue_at(&mut self, packets: Range<usize>, first_frame: usize) -> bool {
         // The next video packet (held or still to read) is number `packets_read`.
         if self.input_ended || packets.start < self.packets_read {
             return false;
