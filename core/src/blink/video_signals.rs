@@ -23,8 +23,7 @@ use super::features::{ActivitySeries, FrameHash};
 use super::phash::{MAX_SIDE, MIN_SIDE, PerceptualHasher};
 use crate::ffmpeg::PixelFormat;
 use crate::reader::{
-    Error, PixelRequest, ProbeInfo, ReaderOptions, SelectOptions, probe, read_selected,
-    scan_parallel,
+    Error, PixelRequest, ProbeInfo, Reader, ReaderOptions, SelectOptions, probe, read_selected,
 };
 
 /// Fraction of a GOP that may be decoded with pixels to reach a sample (its first frames).
@@ -95,7 +94,7 @@ pub fn extract_video_signals(
     let costs = match options.activity_source {
         ActivitySource::BitCost => {
             let mut costs = Vec::with_capacity(info.frame_count);
-            scan_parallel(path, reader, workers, |record| {
+            Reader::open(path, reader)?.scan_segments_indexed(&info, workers, |record| {
                 costs.push(FrameCost::from_record(&record));
                 Ok::<_, Error>(ControlFlow::Continue(()))
             })?;

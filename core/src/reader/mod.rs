@@ -145,7 +145,21 @@ impl Reader {
     where
         E: From<Error>,
     {
-        parallel::scan_segments(self, workers, on_frame)
+        parallel::scan_segments(self, workers, None, on_frame)
+    }
+
+    /// `scan_segments` for a caller that already has the file's packet index from `probe`,
+    /// which would otherwise be read a second time.
+    pub fn scan_segments_indexed<E>(
+        &mut self,
+        info: &ProbeInfo,
+        workers: usize,
+        on_frame: impl FnMut(FrameRecord) -> Result<ControlFlow<()>, E>,
+    ) -> Result<ScanSummary, E>
+    where
+        E: From<Error>,
+    {
+        parallel::scan_segments(self, workers, Some(info), on_frame)
     }
 
     /// The frames with the given display-order indices, in the order asked (duplicates

@@ -22,7 +22,7 @@ use super::record::FrameRecord;
 use super::segments::plan_segments;
 use super::segments::{Segment, plan_tapered_segments};
 use super::session::Session;
-use super::{Reader, ReaderOptions, ScanSummary, probe};
+use super::{ProbeInfo, Reader, ReaderOptions, ScanSummary, probe};
 
 /// Upper bounds on a planned segment: frames, and bytes of maps (about a quarter of a byte
 /// per pixel, mostly the float sub-grid), so that the segments in flight stay small.
@@ -50,9 +50,12 @@ where
 }
 
 /// `Reader::scan_segments`: the reader's own demuxer and decoder become the first worker's.
+/// `known` is the file's packet index when the caller already has it; otherwise the file is
+/// probed here.
 pub(super) fn scan_segments<E>(
     reader: &mut Reader,
     workers: usize,
+    known: Option<&ProbeInfo>,
     mut on_frame: impl FnMut(FrameRecord) -> std::result::Result<ControlFlow<()>, E>,
 ) -> std::result::Result<ScanSummary, E>
 where
@@ -63,17 +66,25 @@ where
         return reader.scan(None, on_frame);
     }
     let (path, options) = (reader.path.clone(), reader.options);
-    // The second worker's demuxer and decoder open while the file is probed.
-    let (info, second) = std::thread::scope(|scope| {
-        let opening = scope.spawn(|| Session::open(&path, &options, true));
-        (probe(&path), opening.join().ok().and_then(Result::ok))
-    });
-    let info = info?;
+    let open_second = || Session::open(&path, &options, true).ok();
+    let probed;
+    let (info, second) = match known {
+        Some(info) => (info, open_second()),
+        None => {
+            // The second worker's demuxer and decoder open while the file is probed.
+            let (info, second) = std::thread::scope(|scope| {
+                let opening = scope.spawn(open_second);
+                (probe(&path), opening.join().ok().flatten())
+            });
+            probed = info?;
+            (&probed, second)
+        }
+    };
     let map_bytes = (info.width as usize * info.height as usize / 4).max(1);
     let longest = MAX_SEGMENT_FRAMES
         .min(MAX_SEGMENT_MAP_BYTES / map_bytes)
         .max(1);
-    let segments = plan_tapered_segments(&info, workers, longest);
+    let segments = plan_tapered_segments(info, workers, longest);
     if segments.len() == 1 {
         return reader.scan(None, on_frame);
     }
