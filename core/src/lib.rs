@@ -10,6 +10,7 @@ pub mod decoder;
 #[allow(unsafe_code)]
 pub mod ffmpeg;
 pub mod heatmap;
+pub mod le_bytes;
 pub mod map;
 pub mod output;
 pub mod preinfer;

@@ -6,6 +6,8 @@
 use ndarray::{ArrayView2, ShapeBuilder};
 use serde::{Deserialize, Serialize};
 
+use crate::le_bytes::{from_le_bytes, to_le_bytes};
+
 /// The bytes `C P B M` read as a little-endian u32.
 pub const MAGIC: u32 = 0x4D42_5043;
 /// The only layout version this reader understands.
@@ -242,14 +244,8 @@ impl BitcostMap {
             });
         }
         let (cell_bytes, sub_bytes) = bytes[header_size..].split_at(4 * cell_count);
-        map.cells = cell_bytes
-            .chunks_exact(4)
-            .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
-        map.sub = sub_bytes
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
+        map.cells = from_le_bytes(cell_bytes);
+        map.sub = from_le_bytes(sub_bytes);
         Ok(map)
     }
 
@@ -342,8 +338,8 @@ impl BitcostMap {
         ];
         let mut out = Vec::with_capacity(HEADER_SIZE + 4 * self.cells.len() + 4 * self.sub.len());
         out.extend(header.iter().flat_map(|v| v.to_le_bytes()));
-        out.extend(self.cells.iter().flat_map(|v| v.to_le_bytes()));
-        out.extend(self.sub.iter().flat_map(|v| v.to_le_bytes()));
+        out.extend_from_slice(&to_le_bytes(&self.cells));
+        out.extend_from_slice(&to_le_bytes(&self.sub));
         out
     }
 
