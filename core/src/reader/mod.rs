@@ -148,6 +148,23 @@ impl Reader {
         parallel::scan_segments(self, workers, None, on_frame)
     }
 
+    /// `scan_segments` for consumers that place each frame by its index and need no order
+    /// (fixed-size records in a file, say): `on_frame` runs on the worker thread that decoded
+    /// the frame, as soon as it is decoded, so nothing waits in memory for its turn. Frames of
+    /// one segment come in order, segments at the same time. On failure the error is the one
+    /// a serial scan meets first (the earliest failing segment's), though later frames may
+    /// have been delivered before it.
+    pub fn scan_segments_unordered<E>(
+        &mut self,
+        workers: usize,
+        on_frame: impl Fn(FrameRecord) -> Result<ControlFlow<()>, E> + Sync,
+    ) -> Result<ScanSummary, E>
+    where
+        E: From<Error> + Send,
+    {
+        parallel::scan_segments_unordered(self, workers, on_frame)
+    }
+
     /// `scan_segments` for a caller that already has the file's packet index from `probe`,
     /// which would otherwise be read a second time.
     pub fn scan_segments_indexed<E>(
