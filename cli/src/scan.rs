@@ -1,14 +1,17 @@
 //! `codecprep scan`: every frame's maps (and optionally pixels) as npy arrays plus a JSON
 //! frame list, streamed to disk so memory does not grow with the video's length.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, SyncSender};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 
-use codecprep_core::output::{NpyElement, NpyStreamWriter, StagingDir};
+use codecprep_core::output::{NpyElement, NpyWriter, StagingDir};
 use codecprep_core::{BitcostMap, FrameRecord, Measure, PixelFormat, PixelRequest, Reader};
 use serde::Serialize;
 
@@ -82,18 +85,18 @@ pub fn run(args: &ScanArgs) -> Result<(), CliError> {
     // Opening first reports a bad file before anything is created.
     let mut reader = Reader::open(&args.video, options)?;
     let staging = StagingDir::create(&args.out, "scan").map_err(CliError::io(&args.out))?;
-    let mut writer = ScanWriter::create(&staging, &args.video)?;
+    let writer = ScanWriter::create(&staging, &args.video)?;
     let on_frame = |record| {
         writer.write(record)?;
         Ok::<_, CliError>(ControlFlow::Continue(()))
     };
     let segments = args.segments.map_or_else(core_count, usize::from);
     let summary = if pixels.is_none() && segments > 1 {
-        reader.scan_segments(segments, on_frame)?
+        reader.scan_segments_unordered(segments, on_frame)?
     } else {
         reader.scan(pixels, on_frame)?
     };
-    writer.finish()?;
+    writer.finish(summary.frames)?;
     staging.commit().map_err(CliError::io(&args.out))?;
     for warning in summary.trailing_warnings {
         eprintln!("codecprep: warning: {}: {warning}", args.video.display());
@@ -143,45 +146,62 @@ struct FrameEntry<'a> {
     warnings: &'a [String],
 }
 
-/// The npy writers, created at the first frame when the grid (and picture size) is known;
+/// The npy writers, created by the first frame to arrive, with its grid (and picture size);
 /// pixels.npy exists only when pixels were requested.
 struct Arrays {
     grid: Grid,
-    cells: NpyStreamWriter<i32>,
-    sub: NpyStreamWriter<f32>,
+    cells: NpyWriter<i32>,
+    sub: NpyWriter<f32>,
     /// Picture size and writer, with --pixels.
-    pixels: Option<((u32, u32), NpyStreamWriter<u8>)>,
+    pixels: Option<((u32, u32), NpyWriter<u8>)>,
 }
 
+/// Writes each frame's maps (and pixels) into the arrays at the frame's index, so frames may
+/// come in any order and from several threads (a segment-parallel scan delivers them as they
+/// are decoded); frames.json is written in display order.
 struct ScanWriter<'a> {
     staging: &'a StagingDir,
     video: &'a Path,
-    frames_json: BufWriter<File>,
-    arrays: Option<Arrays>,
-    frames: usize,
+    arrays: OnceLock<Arrays>,
+    /// Held while the arrays are created, so that only one frame creates them.
+    creating: Mutex<()>,
+    listing: Mutex<FrameListing>,
     sync: BackgroundSync,
     /// Array bytes written since the last background flush was asked for.
-    unsynced_bytes: u64,
+    unsynced_bytes: AtomicU64,
 }
 
 impl<'a> ScanWriter<'a> {
     fn create(staging: &'a StagingDir, video: &'a Path) -> Result<Self, CliError> {
-        let frames_json = File::create(staging.path("frames.json"))
+        let file = File::create(staging.path("frames.json"))
             .map(BufWriter::new)
             .and_then(|mut file| file.write_all(b"[").map(|()| file))
             .map_err(output_error(staging, "frames.json"))?;
         Ok(Self {
             staging,
             video,
-            frames_json,
-            arrays: None,
-            frames: 0,
+            arrays: OnceLock::new(),
+            creating: Mutex::new(()),
+            listing: Mutex::new(FrameListing {
+                file,
+                written: 0,
+                first_grid: None,
+                waiting: BTreeMap::new(),
+            }),
             sync: BackgroundSync::start(OUTPUT_FILES.map(|name| staging.path(name)).to_vec()),
-            unsynced_bytes: 0,
+            unsynced_bytes: AtomicU64::new(0),
         })
     }
 
-    fn create_arrays(&self, grid: Grid, record: &FrameRecord) -> Result<Arrays, CliError> {
+    /// The arrays, created for this frame's grid and picture when it is the first frame.
+    fn arrays(&self, grid: Grid, record: &FrameRecord) -> Result<&Arrays, CliError> {
+        if let Some(arrays) = self.arrays.get() {
+            return Ok(arrays);
+        }
+        let _creating = lock(&self.creating);
+        if let Some(arrays) = self.arrays.get() {
+            return Ok(arrays);
+        }
         let pixels = match &record.pixels {
             Some(p) => {
                 let shape = [p.height() as usize, p.width() as usize, 3];
@@ -192,15 +212,16 @@ impl<'a> ScanWriter<'a> {
             }
             None => None,
         };
-        Ok(Arrays {
+        let created = Arrays {
             grid,
             cells: create_npy(self.staging, "cells.npy", &[grid.rows, grid.cols])?,
             sub: create_npy(self.staging, "sub.npy", &[grid.sub_rows, grid.sub_cols])?,
             pixels,
-        })
+        };
+        Ok(self.arrays.get_or_init(|| created))
     }
 
-    fn write(&mut self, record: FrameRecord) -> Result<(), CliError> {
+    fn write(&self, record: FrameRecord) -> Result<(), CliError> {
         let index = record.index;
         let map = record.map.as_ref().ok_or_else(|| {
             CliError::video(
@@ -209,25 +230,24 @@ impl<'a> ScanWriter<'a> {
             )
         })?;
         let grid = Grid::of(map);
-        let arrays = match self.arrays {
-            Some(ref mut arrays) => arrays,
-            None => {
-                let created = self.create_arrays(grid, &record)?;
-                self.arrays.insert(created)
-            }
-        };
-        check_same_grid(self.video, index, arrays.grid, grid)?;
-
-        arrays
-            .cells
-            .append(map.cells())
-            .map_err(output_error(self.staging, "cells.npy"))?;
-        arrays
-            .sub
-            .append(map.sub())
-            .map_err(output_error(self.staging, "sub.npy"))?;
-        self.unsynced_bytes += 4 * (map.cells().len() + map.sub().len()) as u64;
-        if let Some((size, writer)) = &mut arrays.pixels {
+        let arrays = self.arrays(grid, &record)?;
+        // A frame whose grid is not the arrays' is not written: the listing reports the
+        // first frame (in display order) whose grid differs from frame 0's, and the scan
+        // fails there.
+        let mut written_bytes = 0;
+        if grid == arrays.grid {
+            arrays
+                .cells
+                .write_items(index, map.cells())
+                .map_err(output_error(self.staging, "cells.npy"))?;
+            arrays
+                .sub
+                .write_items(index, map.sub())
+                .map_err(output_error(self.staging, "sub.npy"))?;
+            written_bytes += 4 * (map.cells().len() + map.sub().len()) as u64;
+        }
+        if let Some((size, writer)) = &arrays.pixels {
+            // Pixel scans are serial, so the first size change met is the first in order.
             let pixels = record.pixels.as_ref().ok_or_else(|| {
                 CliError::video(self.video, format!("frame {index} has no pixels"))
             })?;
@@ -243,13 +263,16 @@ impl<'a> ScanWriter<'a> {
                 ));
             }
             writer
-                .append(pixels.data())
+                .write_items(index, pixels.data())
                 .map_err(output_error(self.staging, "pixels.npy"))?;
-            self.unsynced_bytes += pixels.data().len() as u64;
+            written_bytes += pixels.data().len() as u64;
         }
-        if self.unsynced_bytes >= SYNC_EVERY_BYTES {
+        let unsynced = self
+            .unsynced_bytes
+            .fetch_add(written_bytes, Ordering::Relaxed);
+        if unsynced + written_bytes >= SYNC_EVERY_BYTES {
+            self.unsynced_bytes.store(0, Ordering::Relaxed);
             self.sync.request();
-            self.unsynced_bytes = 0;
         }
 
         let entry = FrameEntry {
@@ -265,38 +288,111 @@ impl<'a> ScanWriter<'a> {
             measure: map.measure(),
             warnings: &record.warnings,
         };
-        let separator: &[u8] = if self.frames == 0 { b"\n  " } else { b",\n  " };
-        self.frames_json
-            .write_all(separator)
-            .and_then(|()| serde_json::to_writer(&mut self.frames_json, &entry).map_err(Into::into))
-            .map_err(output_error(self.staging, "frames.json"))?;
-        self.frames += 1;
-        Ok(())
+        let json = serde_json::to_vec(&entry).map_err(|e| {
+            CliError::video(self.video, format!("frame {index} cannot be listed: {e}"))
+        })?;
+        lock(&self.listing)
+            .add(index, grid, json)
+            .map_err(|problem| match problem {
+                ListingProblem::Io(e) => output_error(self.staging, "frames.json")(e),
+                ListingProblem::GridChange { index, first, grid } => {
+                    grid_change_error(self.video, index, first, grid)
+                }
+            })
     }
 
-    /// Completes every file (final npy shapes, closing bracket) and syncs them to disk.
-    fn finish(mut self) -> Result<(), CliError> {
+    /// Completes every file for `frames` frames (final npy shapes, closing bracket) and syncs
+    /// them to disk.
+    fn finish(mut self, frames: usize) -> Result<(), CliError> {
         // A background flush under way overlaps with the final syncs; it is waited for when
         // `self.sync` is dropped, after them.
         self.sync.close();
-        self.frames_json
-            .write_all(b"\n]\n")
-            .and_then(|()| self.frames_json.into_inner().map_err(|e| e.into_error()))
+        let listing = self.listing.into_inner().unwrap_or_else(|e| e.into_inner());
+        if listing.written != frames || !listing.waiting.is_empty() {
+            return Err(CliError::video(
+                self.video,
+                format!(
+                    "the scan reported {frames} frames but frames 0..{} arrived (reader bug?)",
+                    listing.written
+                ),
+            ));
+        }
+        let mut file = listing.file;
+        file.write_all(b"\n]\n")
+            .and_then(|()| file.into_inner().map_err(|e| e.into_error()))
             .and_then(|file| file.sync_all())
             .map_err(output_error(self.staging, "frames.json"))?;
-        if let Some(arrays) = self.arrays {
+        if let Some(arrays) = self.arrays.take() {
             let staging = self.staging;
             let finish = |name: &'static str, result: io::Result<()>| {
                 result.map_err(output_error(staging, name))
             };
-            finish("cells.npy", arrays.cells.finish())?;
-            finish("sub.npy", arrays.sub.finish())?;
+            finish("cells.npy", arrays.cells.finish(frames))?;
+            finish("sub.npy", arrays.sub.finish(frames))?;
             if let Some((_, writer)) = arrays.pixels {
-                finish("pixels.npy", writer.finish())?;
+                finish("pixels.npy", writer.finish(frames))?;
             }
         }
         Ok(())
     }
+}
+
+/// frames.json: entries written in display order, each frame's grid checked against frame
+/// 0's in that order, so that a grid change is reported at the same frame however the
+/// frames arrive.
+struct FrameListing {
+    file: BufWriter<File>,
+    /// Entries written: the index of the next one.
+    written: usize,
+    /// Frame 0's grid, once written.
+    first_grid: Option<Grid>,
+    /// Entries (grid, JSON) of frames that arrived before a frame ahead of them.
+    waiting: BTreeMap<usize, (Grid, Vec<u8>)>,
+}
+
+enum ListingProblem {
+    Io(io::Error),
+    GridChange {
+        index: usize,
+        first: Grid,
+        grid: Grid,
+    },
+}
+
+impl FrameListing {
+    fn add(&mut self, index: usize, grid: Grid, json: Vec<u8>) -> Result<(), ListingProblem> {
+        if index != self.written {
+            self.waiting.insert(index, (grid, json));
+            return Ok(());
+        }
+        self.write(grid, &json)?;
+        while let Some((grid, json)) = self.waiting.remove(&self.written) {
+            self.write(grid, &json)?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, grid: Grid, json: &[u8]) -> Result<(), ListingProblem> {
+        let first = *self.first_grid.get_or_insert(grid);
+        if grid != first {
+            return Err(ListingProblem::GridChange {
+                index: self.written,
+                first,
+                grid,
+            });
+        }
+        let separator: &[u8] = if self.written == 0 { b"\n  " } else { b",\n  " };
+        self.file
+            .write_all(separator)
+            .and_then(|()| self.file.write_all(json))
+            .map_err(ListingProblem::Io)?;
+        self.written += 1;
+        Ok(())
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Flushes what was written to the output files to disk on a separate thread while the scan
@@ -359,8 +455,8 @@ fn create_npy<T: NpyElement>(
     staging: &StagingDir,
     name: &str,
     item_shape: &[usize],
-) -> Result<NpyStreamWriter<T>, CliError> {
-    NpyStreamWriter::create(staging.path(name), item_shape).map_err(output_error(staging, name))
+) -> Result<NpyWriter<T>, CliError> {
+    NpyWriter::create(staging.path(name), item_shape).map_err(output_error(staging, name))
 }
 
 /// Errors name the final output file: the staging copy is gone once the scan fails.
@@ -369,10 +465,8 @@ fn output_error(staging: &StagingDir, name: &str) -> impl FnOnce(io::Error) -> C
     move |source| CliError::Io { path, source }
 }
 
-fn check_same_grid(video: &Path, index: usize, first: Grid, grid: Grid) -> Result<(), CliError> {
-    if grid == first {
-        return Ok(());
-    }
+/// The error for frame `index`, whose grid is not frame 0's.
+fn grid_change_error(video: &Path, index: usize, first: Grid, grid: Grid) -> CliError {
     let (what, from, to) = if (grid.sub_rows, grid.sub_cols) == (first.sub_rows, first.sub_cols)
         || (grid.rows, grid.cols) != (first.rows, first.cols)
     {
@@ -384,14 +478,14 @@ fn check_same_grid(video: &Path, index: usize, first: Grid, grid: Grid) -> Resul
             (grid.sub_rows, grid.sub_cols),
         )
     };
-    Err(CliError::video(
+    CliError::video(
         video,
         format!(
             "frame {index} changes the {what} from {}x{} to {}x{} (resolution change \
              mid-stream; scan writes one grid per video)",
             from.0, from.1, to.0, to.1
         ),
-    ))
+    )
 }
 
 #[cfg(test)]
@@ -418,21 +512,58 @@ mod tests {
         assert!(parse_size("16385x2").is_err());
     }
 
+    fn listing(dir: &tempfile::TempDir) -> FrameListing {
+        FrameListing {
+            file: BufWriter::new(File::create(dir.path().join("frames.json")).unwrap()),
+            written: 0,
+            first_grid: None,
+            waiting: BTreeMap::new(),
+        }
+    }
+
     #[test]
-    fn same_grid_passes() {
+    fn listing_writes_entries_in_display_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut listing = listing(&dir);
         let g = grid(15, 20, 60, 80);
-        assert!(check_same_grid(Path::new("v.ts"), 3, g, g).is_ok());
+        for index in [2, 0, 3, 1] {
+            assert!(
+                listing
+                    .add(index, g, format!("{index}").into_bytes())
+                    .is_ok()
+            );
+        }
+        assert_eq!((listing.written, listing.waiting.len()), (4, 0));
+        listing.file.flush().unwrap();
+        let text = std::fs::read_to_string(dir.path().join("frames.json")).unwrap();
+        assert_eq!(text, "\n  0,\n  1,\n  2,\n  3");
+    }
+
+    #[test]
+    fn listing_reports_the_first_grid_change_in_display_order() {
+        // Frames 3 and 5 have another grid; 5 arrives first, and frame 0 last.
+        let dir = tempfile::tempdir().unwrap();
+        let mut listing = listing(&dir);
+        let (a, b) = (grid(15, 20, 60, 80), grid(9, 11, 36, 44));
+        for (index, g) in [(5, b), (3, b), (1, a), (2, a), (4, a)] {
+            assert!(listing.add(index, g, Vec::new()).is_ok());
+        }
+        match listing.add(0, a, Vec::new()) {
+            Err(ListingProblem::GridChange { index, first, grid }) => {
+                assert_eq!((index, first, grid), (3, a, b));
+            }
+            _ => panic!("the grid change at frame 3 was not reported"),
+        }
     }
 
     #[test]
     fn grid_change_names_frame_and_both_grids() {
-        let err = check_same_grid(
+        let err = grid_change_error(
             Path::new("v.ts"),
             10,
             grid(15, 20, 60, 80),
             grid(9, 11, 36, 44),
-        )
-        .unwrap_err();
+        );
         assert!(
             err.to_string()
                 .starts_with("v.ts: frame 10 changes the grid from 15x20 to 9x11 "),
@@ -442,8 +573,7 @@ mod tests {
 
     #[test]
     fn sub_grid_change_is_reported_when_blocks_stay() {
-        let err = check_same_grid(Path::new("v.ts"), 4, grid(3, 5, 12, 20), grid(3, 5, 12, 19))
-            .unwrap_err();
+        let err = grid_change_error(Path::new("v.ts"), 4, grid(3, 5, 12, 20), grid(3, 5, 12, 19));
         assert!(
             err.to_string()
                 .contains("frame 4 changes the sub-grid from 12x20 to 12x19"),

@@ -316,3 +316,21 @@ fn errors_name_the_cause() {
         );
     }
 }
+
+#[test]
+fn a_grid_change_fails_at_the_same_frame_however_the_scan_is_split() {
+    let video = resolution_change();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for segments in ["1", "2", "3"] {
+        let out_dir = tmp.path().join(format!("out-{segments}"));
+        let out = scan_into(&video, &out_dir, &["--segments", segments]);
+        assert_one_line_error(&out, &video);
+        assert!(
+            out.stderr
+                .contains("frame 20 changes the grid from 6x10 to 4x8 (resolution change"),
+            "--segments {segments}: {}",
+            out.stderr
+        );
+        assert_no_outputs(&out_dir);
+    }
+}

@@ -504,6 +504,40 @@ fn written(name: &str, ext: &str, bytes: &[u8]) -> PathBuf {
     })
 }
 
+/// An MPEG-TS H.264 stream that changes its picture size at frame 20: two closed-GOP clips
+/// (160x96, then 128x64, 20 frames each, timestamps continuing) joined byte for byte, as a
+/// camera that switches resolution records.
+pub fn resolution_change() -> PathBuf {
+    let part = |name: &str, size: &str, offset: &str| {
+        let source = format!("testsrc2=size={size}:rate=25");
+        encoded(
+            name,
+            "ts",
+            &[
+                "-f",
+                "lavfi",
+                "-i",
+                &source,
+                "-frames:v",
+                "20",
+                "-c:v",
+                "libx264",
+                "-g",
+                "10",
+                "-bf",
+                "2",
+                "-pix_fmt",
+                "yuv420p",
+                "-output_ts_offset",
+                offset,
+            ],
+        )
+    };
+    let mut bytes = fs::read(part("size_a", "160x96", "0")).expect("read first part");
+    bytes.extend(fs::read(part("size_b", "128x64", "0.8")).expect("read second part"));
+    written("resolution_change", "ts", &bytes)
+}
+
 /// Bad inputs that must fail with a one-line error (exit 1).
 pub const BAD_INPUTS: &[&str] = &[
     "missing",

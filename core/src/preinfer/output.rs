@@ -8,7 +8,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use super::config::CanvasFormat;
-use crate::output::{NpyElement, NpyStreamWriter};
+use crate::output::{NpyElement, NpyWriter};
 
 /// The reference's JPEG quality (OpenCV's default is 95 too).
 pub const JPEG_QUALITY: u8 = 95;
@@ -66,18 +66,17 @@ pub fn write_canvas(
 
 /// Writes an array of the given shape (the first dimension included) as `.npy`.
 pub fn write_npy<T: NpyElement>(path: &Path, data: &[T], shape: &[usize]) -> io::Result<()> {
-    let (first, rest) = shape.split_first().expect("a shape has a first dimension");
-    let item: usize = rest.iter().product();
-    let mut writer = NpyStreamWriter::<T>::create(path, rest)?;
-    if item == 0 {
-        // numpy allows empty items; the stream writer counts items, so write none.
-        debug_assert!(data.is_empty());
-    } else {
-        for chunk in data.chunks_exact(item).take(*first) {
-            writer.append(chunk)?;
-        }
-    }
-    writer.finish()
+    let (&count, rest) = shape.split_first().expect("a shape has a first dimension");
+    let writer = NpyWriter::<T>::create(path, rest)?;
+    let items = data.get(..count * writer.item_len()).ok_or_else(|| {
+        io::Error::other(format!(
+            "{}: {} values cannot fill shape {shape:?}",
+            path.display(),
+            data.len()
+        ))
+    })?;
+    writer.write_items(0, items)?;
+    writer.finish(count)
 }
 
 /// Writes text and flushes it to disk.
