@@ -4,13 +4,16 @@ use std::ffi::CStr;
 use std::process::ExitCode;
 
 use codecprep_core::ThreadType;
-use codecprep_core::ffmpeg;
+use codecprep_core::ffmpeg::{self, bitcost_options};
 
 /// libavcodec major version of FFmpeg 5.1, which the codecprep patches target.
 const SUPPORTED_AVCODEC_MAJOR: u32 = 59;
-const EXPORT_BITCOST: &CStr = c"export_bitcost";
 /// Options every patched decoder has: the export switch, the measure, the parse-only scan.
-const BITCOST_OPTIONS: [&CStr; 3] = [EXPORT_BITCOST, c"bitcost_measure", c"bitcost_scan"];
+const BITCOST_OPTIONS: [&CStr; 3] = [
+    bitcost_options::EXPORT,
+    bitcost_options::MEASURE,
+    bitcost_options::SCAN,
+];
 /// Decoders codecprep reads.
 const DECODERS: [&str; 3] = ["h264", "hevc", "vp9"];
 
@@ -126,7 +129,7 @@ fn threading_check(decoder: &str, kind: ThreadType) -> Check {
     };
     let name = format!("{decoder} {label} threads");
     // Open as the reader would, with the export switched on when the decoder has it.
-    match ffmpeg::open_decoder_with_threads(decoder, 2, kind, &[(EXPORT_BITCOST, 1)]) {
+    match ffmpeg::open_decoder_with_threads(decoder, 2, kind, &[(bitcost_options::EXPORT, 1)]) {
         Ok(Some(opened)) if opened.active == Some(kind) => Check::new(
             name,
             true,

@@ -6,17 +6,10 @@
 //! per-packet bookkeeping. The tag travels as the packet's timestamp, which the decoders copy to
 //! the frame they output; it is never interpreted as a time.
 
-use std::ffi::CStr;
-
-use crate::ffmpeg::{self, Decoder, DecoderSetup, FfmpegError, Frame, Packet, Picture, Received};
+use crate::ffmpeg::{
+    self, BitcostSetupError, Decoder, DecoderSetup, FfmpegError, Frame, Packet, Picture, Received,
+};
 use crate::map::{BitcostMap, Codec, MapError, Measure};
-
-/// Frame side-data name under which the patched decoders attach the map.
-const BITCOST_SIDE_DATA: &CStr = c"CodecPrep bit cost";
-/// The patch's decoder options (docs/bitcost-map.md).
-const OPTION_EXPORT: &CStr = c"export_bitcost";
-const OPTION_MEASURE: &CStr = c"bitcost_measure";
-const OPTION_SCAN: &CStr = c"bitcost_scan";
 
 /// How a `StreamDecoder` runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,25 +98,15 @@ impl StreamDecoder {
         let mut setup = DecoderSetup::by_name(name)
             .map_err(setup_error)?
             .ok_or(StreamDecoderError::DecoderMissing(name))?;
-        if !setup.has_private_option(OPTION_EXPORT) {
-            return Err(StreamDecoderError::NotPatched(name));
-        }
         setup
-            .set_private_option(OPTION_EXPORT, 1)
-            .map_err(setup_error)?;
-        if options.measure != Measure::Reference {
-            if !setup.has_private_option(OPTION_MEASURE) {
-                return Err(StreamDecoderError::ExactMeasureUnsupported(name));
-            }
-            setup
-                .set_private_option(OPTION_MEASURE, i64::from(options.measure.option_value()))
-                .map_err(setup_error)?;
-        }
-        if options.scan_only && setup.has_private_option(OPTION_SCAN) {
-            setup
-                .set_private_option(OPTION_SCAN, 1)
-                .map_err(setup_error)?;
-        }
+            .export_bitcost(options.measure, options.scan_only)
+            .map_err(|e| match e {
+                BitcostSetupError::NotPatched => StreamDecoderError::NotPatched(name),
+                BitcostSetupError::ExactMeasureUnsupported => {
+                    StreamDecoderError::ExactMeasureUnsupported(name)
+                }
+                BitcostSetupError::Option(source) => setup_error(source),
+            })?;
         if let Some(data) = extradata.filter(|d| !d.is_empty()) {
             setup.set_extradata(data).map_err(setup_error)?;
         }
@@ -213,8 +196,7 @@ impl DecodedFrame<'_> {
     /// The frame's bit-cost map; `None` only if the decoder attached none.
     pub fn map(&self) -> Result<Option<BitcostMap>, StreamDecoderError> {
         self.frame
-            .side_data_named(BITCOST_SIDE_DATA)
-            .map(BitcostMap::parse)
+            .bitcost_map()
             .transpose()
             .map_err(StreamDecoderError::InvalidMap)
     }

@@ -9,6 +9,29 @@ use super::error::{FfmpegError, check};
 use super::format::InputContext;
 use super::frame::Frame;
 use super::packet::Packet;
+use crate::map::Measure;
+
+/// Private options of the codecprep-patched decoders.
+pub mod bitcost_options {
+    use std::ffi::CStr;
+
+    /// Attaches a bit-cost map to every frame.
+    pub const EXPORT: &CStr = c"export_bitcost";
+    /// Which measure the maps use (`Measure::option_value`).
+    pub const MEASURE: &CStr = c"bitcost_measure";
+    /// Parses the entropy-coded data without reconstructing pixels.
+    pub const SCAN: &CStr = c"bitcost_scan";
+}
+
+/// Why `DecoderSetup::export_bitcost` refused.
+#[derive(Debug)]
+pub(crate) enum BitcostSetupError {
+    /// A stock decoder: it would decode fine and silently return no maps.
+    NotPatched,
+    /// A patched build from before the `exact` measure.
+    ExactMeasureUnsupported,
+    Option(FfmpegError),
+}
 
 /// Upper bound for decoder threads: FFmpeg allocates per-thread state up front, so an absurd
 /// request would exhaust memory instead of failing cleanly.
@@ -118,6 +141,34 @@ impl DecoderSetup {
     fn private_data(&self) -> *mut std::ffi::c_void {
         // SAFETY: valid context; priv_data is NULL for decoders without private options.
         unsafe { (*self.ctx.raw()).priv_data }
+    }
+
+    /// Switches on the patch's map export with `measure`, and with `parse_only` its scan mode
+    /// (builds from before the scan mode give the same maps, only slower).
+    pub(crate) fn export_bitcost(
+        &mut self,
+        measure: Measure,
+        parse_only: bool,
+    ) -> Result<(), BitcostSetupError> {
+        if !self.has_private_option(bitcost_options::EXPORT) {
+            return Err(BitcostSetupError::NotPatched);
+        }
+        self.set_private_option(bitcost_options::EXPORT, 1)
+            .map_err(BitcostSetupError::Option)?;
+        // The reference measure is the decoders' default; only the exact one is asked for,
+        // so builds whose decoders lack the option still work with the default.
+        if measure != Measure::Reference {
+            if !self.has_private_option(bitcost_options::MEASURE) {
+                return Err(BitcostSetupError::ExactMeasureUnsupported);
+            }
+            self.set_private_option(bitcost_options::MEASURE, i64::from(measure.option_value()))
+                .map_err(BitcostSetupError::Option)?;
+        }
+        if parse_only && self.has_private_option(bitcost_options::SCAN) {
+            self.set_private_option(bitcost_options::SCAN, 1)
+                .map_err(BitcostSetupError::Option)?;
+        }
+        Ok(())
     }
 
     /// Whether the decoder's private options include `name`; patched decoders add some.

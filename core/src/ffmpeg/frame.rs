@@ -8,6 +8,10 @@ use ffmpeg_sys_next as ff;
 use super::error::FfmpegError;
 use super::packet::timestamp;
 use super::raw;
+use crate::map::{BitcostMap, MapError};
+
+/// Frame side-data name under which the patched decoders attach the map.
+const BITCOST_SIDE_DATA: &CStr = c"CodecPrep bit cost";
 
 pub(crate) struct Frame {
     ptr: NonNull<ff::AVFrame>,
@@ -114,11 +118,17 @@ impl Frame {
         flags & ff::AV_FRAME_FLAG_CORRUPT != 0
     }
 
+    /// The bit-cost map the patched decoders attach to the frame, if any.
+    pub(crate) fn bitcost_map(&self) -> Option<Result<BitcostMap, MapError>> {
+        self.side_data_named(BITCOST_SIDE_DATA)
+            .map(BitcostMap::parse)
+    }
+
     /// Payload of the first side data whose type name is `name`.
     ///
     /// Matching by name keeps codecprep independent of the numeric value a patch gives its
     /// side-data type, and of whether the Rust bindings list that value at all.
-    pub(crate) fn side_data_named(&self, name: &CStr) -> Option<&[u8]> {
+    fn side_data_named(&self, name: &CStr) -> Option<&[u8]> {
         let frame = self.ptr.as_ptr();
         // SAFETY: side_data points to nb_side_data valid entries owned by the frame, which
         // lives (unmodified, since we hold &self) as long as the returned slice. The type

@@ -20,8 +20,8 @@ use std::sync::Once;
 
 use ffmpeg_sys_next as ff;
 
-pub(crate) use decoder::{Decoder, DecoderSetup, Received};
-pub use decoder::{MAX_THREADS, ThreadType};
+pub(crate) use decoder::{BitcostSetupError, Decoder, DecoderSetup, Received};
+pub use decoder::{MAX_THREADS, ThreadType, bitcost_options};
 pub use error::FfmpegError;
 pub use format::Rational;
 pub(crate) use format::{InputContext, StreamInfo};

@@ -1,21 +1,12 @@
 //! Opening a file: clear errors for everything that is not a readable video, and the decoder
 //! configuration the bit-cost contract requires.
 
-use std::ffi::CStr;
 use std::io;
 use std::path::Path;
 
 use super::ReaderOptions;
 use super::error::{Error, ErrorKind};
-use crate::ffmpeg::{self, Decoder, DecoderSetup, InputContext, StreamInfo};
-use crate::map::Measure;
-
-/// Decoder option of the codecprep patch that attaches a map to every frame.
-const EXPORT_BITCOST: &CStr = c"export_bitcost";
-/// Decoder option of the codecprep patch selecting the measure.
-const BITCOST_MEASURE: &CStr = c"bitcost_measure";
-/// Decoder option of the codecprep patch that parses without reconstructing pixels.
-const BITCOST_SCAN: &CStr = c"bitcost_scan";
+use crate::ffmpeg::{self, BitcostSetupError, Decoder, DecoderSetup, InputContext, StreamInfo};
 
 /// Opens `path` and selects its video stream, which must be H.264, HEVC or VP9.
 pub(super) fn open_video_input(path: &Path) -> Result<(InputContext, StreamInfo), Error> {
@@ -87,29 +78,15 @@ pub(super) fn open_decoder(
         })
     };
 
-    // A stock FFmpeg would decode fine and silently return no maps: refuse it up front.
-    if !setup.has_private_option(EXPORT_BITCOST) {
-        return Err(fail(ErrorKind::NotPatched(name.to_owned())));
-    }
     setup
-        .set_private_option(EXPORT_BITCOST, 1)
-        .map_err(setup_error)?;
-    // The reference measure is the decoders' default; only ask for the exact one, so builds
-    // whose decoders lack the option still work with the default.
-    if options.measure == Measure::Exact {
-        if !setup.has_private_option(BITCOST_MEASURE) {
-            return Err(fail(ErrorKind::ExactMeasureUnsupported(name.to_owned())));
-        }
-        setup
-            .set_private_option(BITCOST_MEASURE, i64::from(Measure::Exact.option_value()))
-            .map_err(setup_error)?;
-    }
-    // Builds from before the scan mode still give the same maps, only slower.
-    if parse_only && setup.has_private_option(BITCOST_SCAN) {
-        setup
-            .set_private_option(BITCOST_SCAN, 1)
-            .map_err(setup_error)?;
-    }
+        .export_bitcost(options.measure, parse_only)
+        .map_err(|e| match e {
+            BitcostSetupError::NotPatched => fail(ErrorKind::NotPatched(name.to_owned())),
+            BitcostSetupError::ExactMeasureUnsupported => {
+                fail(ErrorKind::ExactMeasureUnsupported(name.to_owned()))
+            }
+            BitcostSetupError::Option(source) => setup_error(source),
+        })?;
     setup.set_threads(options.threads, options.thread_type);
     setup.set_skip_loop_filter(!options.deblock);
     setup.set_packet_time_base(stream.time_base);

@@ -5,7 +5,6 @@
 //! cannot shift them. Damaged input never aborts the pass: problems become warnings on the
 //! next output frame, and a read error ends the input as if the file were truncated there.
 
-use std::ffi::CStr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,9 +16,6 @@ use super::record::{FrameRecord, PixelRequest, Pixels};
 use super::skip::SkipPlan;
 use crate::ffmpeg::{Decoder, Frame, InputContext, Packet, Received, Scaler, StreamInfo};
 use crate::map::BitcostMap;
-
-/// Frame side-data name under which the patched decoders attach the map.
-const BITCOST_SIDE_DATA: &CStr = c"CodecPrep bit cost";
 
 /// A flushing decoder that keeps failing is given up on after this many errors in a row;
 /// decoders never need more than a handful of calls to return their buffered frames.
@@ -351,8 +347,7 @@ impl Session {
     ) -> Result<FrameRecord, Error> {
         let frame = &self.frame;
         let map = frame
-            .side_data_named(BITCOST_SIDE_DATA)
-            .map(BitcostMap::parse)
+            .bitcost_map()
             .transpose()
             .map_err(|source| Error::new(&self.path, ErrorKind::InvalidMap { index, source }))?;
         let pts_time = self.frame_pts_time();
