@@ -92,7 +92,7 @@ pub fn run(args: &ScanArgs) -> Result<(), CliError> {
     };
     let segments = args.segments.map_or_else(core_count, usize::from);
     let summary = if pixels.is_none() && segments > 1 {
-        reader.scan_segments_unordered(segments, on_frame)?
+        reader.scan_segments_unordered(None, segments, on_frame)?
     } else {
         reader.scan(pixels, on_frame)?
     };

@@ -13,8 +13,10 @@
 //! clip's most active second (or its middle, for a clip without activity), so it costs nothing
 //! more.
 
+use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::path::Path;
+use std::sync::Mutex;
 
 use image::{GrayImage, RgbImage};
 
@@ -93,12 +95,23 @@ pub fn extract_video_signals(
     let info = probe(path)?;
     let costs = match options.activity_source {
         ActivitySource::BitCost => {
-            let mut costs = Vec::with_capacity(info.frame_count);
-            Reader::open(path, reader)?.scan_segments_indexed(&info, workers, |record| {
-                costs.push(FrameCost::from_record(&record));
-                Ok::<_, Error>(ControlFlow::Continue(()))
-            })?;
-            costs
+            // Frames arrive as the segment workers decode them; only their costs are kept.
+            let costs = Mutex::new(BTreeMap::new());
+            Reader::open(path, reader)?.scan_segments_unordered(
+                Some(&info),
+                workers,
+                |record| {
+                    let cost = FrameCost::from_record(&record);
+                    costs
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(record.index, cost);
+                    Ok::<_, Error>(ControlFlow::Continue(()))
+                },
+            )?;
+            let costs = costs.into_inner().unwrap_or_else(|e| e.into_inner());
+            // The scan delivers frames 0..n, each once, so the map holds them in order.
+            costs.into_values().collect()
         }
         ActivitySource::PacketSize => packet_costs(&info),
     };
@@ -270,6 +283,13 @@ mod tests {
         };
         let signals = extract_video_signals(&path, &options).unwrap();
         assert_eq!(signals.activity.times.len(), 100);
+        // The two segment workers' frames, taken as they come, make the serial series.
+        let serial = VideoSignalOptions {
+            threads: 1,
+            ..options
+        };
+        let one_thread = extract_video_signals(&path, &serial).unwrap();
+        assert_eq!(signals.activity, one_thread.activity);
         // Keyframes every second; the half-second samples sit half-way through a 25-frame
         // GOP, beyond the budget, so only the keyframes are hashed.
         let times: Vec<u64> = signals.hashes.iter().map(|h| h.time_ms).collect();

@@ -145,7 +145,7 @@ impl Reader {
     where
         E: From<Error>,
     {
-        parallel::scan_segments(self, workers, None, on_frame)
+        parallel::scan_segments(self, workers, on_frame)
     }
 
     /// `scan_segments` for consumers that place each frame by its index and need no order
@@ -153,30 +153,18 @@ impl Reader {
     /// the frame, as soon as it is decoded, so nothing waits in memory for its turn. Frames of
     /// one segment come in order, segments at the same time. On failure the error is the one
     /// a serial scan meets first (the earliest failing segment's), though later frames may
-    /// have been delivered before it.
+    /// have been delivered before it. `known` is the file's packet index from `probe` when the
+    /// caller has it; otherwise the file is probed here.
     pub fn scan_segments_unordered<E>(
         &mut self,
+        known: Option<&ProbeInfo>,
         workers: usize,
         on_frame: impl Fn(FrameRecord) -> Result<ControlFlow<()>, E> + Sync,
     ) -> Result<ScanSummary, E>
     where
         E: From<Error> + Send,
     {
-        parallel::scan_segments_unordered(self, workers, on_frame)
-    }
-
-    /// `scan_segments` for a caller that already has the file's packet index from `probe`,
-    /// which would otherwise be read a second time.
-    pub fn scan_segments_indexed<E>(
-        &mut self,
-        info: &ProbeInfo,
-        workers: usize,
-        on_frame: impl FnMut(FrameRecord) -> Result<ControlFlow<()>, E>,
-    ) -> Result<ScanSummary, E>
-    where
-        E: From<Error>,
-    {
-        parallel::scan_segments(self, workers, Some(info), on_frame)
+        parallel::scan_segments_unordered(self, known, workers, on_frame)
     }
 
     /// The frames with the given display-order indices, in the order asked (duplicates

@@ -53,18 +53,15 @@ where
 }
 
 /// `Reader::scan_segments`: the reader's own demuxer and decoder become the first worker's.
-/// `known` is the file's packet index when the caller already has it; otherwise the file is
-/// probed here.
 pub(super) fn scan_segments<E>(
     reader: &mut Reader,
     workers: usize,
-    known: Option<&ProbeInfo>,
     mut on_frame: impl FnMut(FrameRecord) -> std::result::Result<ControlFlow<()>, E>,
 ) -> std::result::Result<ScanSummary, E>
 where
     E: From<Error>,
 {
-    let Some(mut plan) = Plan::make(reader, workers, known)? else {
+    let Some(mut plan) = Plan::make(reader, workers, None)? else {
         return reader.scan(None, on_frame);
     };
     let mut frames = 0;
@@ -81,13 +78,14 @@ where
 /// `Reader::scan_segments_unordered`.
 pub(super) fn scan_segments_unordered<E>(
     reader: &mut Reader,
+    known: Option<&ProbeInfo>,
     workers: usize,
     on_frame: impl Fn(FrameRecord) -> std::result::Result<ControlFlow<()>, E> + Sync,
 ) -> std::result::Result<ScanSummary, E>
 where
     E: From<Error> + Send,
 {
-    let Some(mut plan) = Plan::make(reader, workers, None)? else {
+    let Some(mut plan) = Plan::make(reader, workers, known)? else {
         return reader.scan(None, on_frame);
     };
     let frames = AtomicUsize::new(0);
