@@ -92,15 +92,15 @@ pub fn run(
     inventory: &Inventory,
     workdir: &mut Workdir,
 ) -> Result<ExtractReport, BlinkError> {
+    workdir.begin_stage(STAGE, &fingerprint(&(1u32, HASH_EVERY_S, HASH_SIDE)));
+    let (total, pending) = pending(workdir, inventory);
     let options = VideoSignalOptions {
         hash_every_s: HASH_EVERY_S,
         hash_side: HASH_SIDE,
         thumbnail_max_side: THUMBNAIL_MAX_SIDE,
-        threads: settings.threads_per_worker,
+        threads: settings.threads_per_job(pending.len()),
         activity_source: ActivitySource::BitCost,
     };
-    workdir.begin_stage(STAGE, &fingerprint(&(1u32, HASH_EVERY_S, HASH_SIDE)));
-    let (total, pending) = pending(workdir, inventory);
     let mut report = ExtractReport {
         clips: total,
         already_done: total - pending.len(),

@@ -93,7 +93,7 @@ fn package_event(
     let mut outputs: Vec<OutputFile> = Vec::new();
     // Events are packaged one after another, so the encoder may use every core.
     let encode = StitchOptions {
-        threads: u32::try_from(settings.workers * settings.threads_per_worker).unwrap_or(0),
+        threads: u32::try_from(settings.cores).unwrap_or(0),
         progress: None,
         cancel: None,
     };

@@ -83,8 +83,8 @@ pub struct Settings {
     pub rule_text: Vec<Option<String>>,
     pub gap: f64,
     pub workers: usize,
-    /// FFmpeg threads per worker.
-    pub threads_per_worker: usize,
+    /// The cores workers and their FFmpeg threads share.
+    pub cores: usize,
     pub out: Option<PathBuf>,
     pub dry_run: bool,
     pub json: bool,
@@ -156,13 +156,19 @@ impl Settings {
             rules,
             gap,
             workers,
-            threads_per_worker: (cores / workers).max(1),
+            cores,
             out: args.out.clone().or(config.out).as_deref().map(absolute),
             dry_run: args.dry_run,
             json: args.json,
             mosaic: args.mosaic || config.mosaic.unwrap_or(false),
             canvases: args.canvases || config.canvases.unwrap_or(false),
         })
+    }
+
+    /// FFmpeg threads for each of `jobs` clips processed at once: the cores split between
+    /// the workers busy, so that one clip alone gets them all.
+    pub fn threads_per_job(&self, jobs: usize) -> usize {
+        (self.cores / self.workers.min(jobs).max(1)).max(1)
     }
 
     /// Progress bars only for people watching a terminal.
@@ -184,5 +190,31 @@ impl Settings {
             .thread_name(|i| format!("blink-worker-{i}"))
             .build()
             .map_err(|e| BlinkError::Usage(format!("cannot start {} workers: {e}", self.workers)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        common: CommonArgs,
+    }
+
+    #[test]
+    fn a_lone_clip_gets_every_core() {
+        let cli = Cli::parse_from(["blink-stitch", "-i", "/nonexistent"]);
+        let mut settings = Settings::from_args(&cli.common).unwrap();
+        (settings.cores, settings.workers) = (4, 2);
+        assert_eq!(settings.threads_per_job(1), 4);
+        assert_eq!(settings.threads_per_job(2), 2);
+        assert_eq!(settings.threads_per_job(9), 2);
+        assert_eq!(settings.threads_per_job(0), 4);
+        (settings.cores, settings.workers) = (2, 3);
+        assert_eq!(settings.threads_per_job(9), 1);
     }
 }
