@@ -17,6 +17,7 @@ pub mod bitcostdec;
 pub mod blinkdedupe;
 pub mod canvaspack;
 pub mod meta;
+mod pads;
 pub mod readinessgroup;
 
 pub use meta::BitcostMeta;

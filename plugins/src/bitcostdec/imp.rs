@@ -367,21 +367,7 @@ impl ElementImpl for BitcostDec {
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
         static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            let sink = gst::PadTemplate::new(
-                "sink",
-                gst::PadDirection::Sink,
-                gst::PadPresence::Always,
-                &caps::sink_caps(),
-            )
-            .expect("valid sink template");
-            let src = gst::PadTemplate::new(
-                "src",
-                gst::PadDirection::Src,
-                gst::PadPresence::Always,
-                &caps::src_caps(),
-            )
-            .expect("valid src template");
-            vec![src, sink]
+            crate::pads::always_sink_and_src(&caps::sink_caps(), &caps::src_caps())
         });
         TEMPLATES.as_ref()
     }

@@ -380,22 +380,7 @@ impl ElementImpl for BlinkDedupe {
             let caps = format!("video/x-raw, format=(string){FORMATS}")
                 .parse::<gst::Caps>()
                 .expect("valid caps");
-            vec![
-                gst::PadTemplate::new(
-                    "src",
-                    gst::PadDirection::Src,
-                    gst::PadPresence::Always,
-                    &caps,
-                )
-                .expect("src template"),
-                gst::PadTemplate::new(
-                    "sink",
-                    gst::PadDirection::Sink,
-                    gst::PadPresence::Always,
-                    &caps,
-                )
-                .expect("sink template"),
-            ]
+            crate::pads::always_sink_and_src(&caps, &caps)
         });
         TEMPLATES.as_ref()
     }

@@ -551,22 +551,7 @@ impl ElementImpl for ReadinessGroup {
             let src_caps = gst_video::VideoCapsBuilder::new()
                 .format(gst_video::VideoFormat::Bgr)
                 .build();
-            vec![
-                gst::PadTemplate::new(
-                    "sink",
-                    gst::PadDirection::Sink,
-                    gst::PadPresence::Always,
-                    &sink_caps,
-                )
-                .expect("valid sink template"),
-                gst::PadTemplate::new(
-                    "src",
-                    gst::PadDirection::Src,
-                    gst::PadPresence::Always,
-                    &src_caps,
-                )
-                .expect("valid src template"),
-            ]
+            crate::pads::always_sink_and_src(&sink_caps, &src_caps)
         });
         TEMPLATES.as_ref()
     }
