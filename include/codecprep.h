@@ -916,6 +916,29 @@ enum CodecPrepStatus codecprep_reader_scan(struct CodecPrepReader *reader,
                                            void *user_data);
 
 /**
+ * Like `codecprep_reader_scan` with `segments` threads, but `callback` runs on those threads
+ * as soon as each frame is decoded, possibly on several at once: frames of one segment come
+ * in order, segments at the same time, each frame exactly once. Use `view->frame_index` to
+ * place the frame (for example in arrays sized from `codecprep_reader_info`'s
+ * `frame_count`); `user_data` is shared by all the calls, so the callback must synchronise
+ * what it shares. Nothing waits in memory for its turn, so this is faster and smaller than
+ * the ordered scan for callers that store frames by index.
+ *
+ * A non-zero return stops the scan (`CODECPREP_STATUS_OK`), though frames already being
+ * decoded on other threads may still arrive until the call returns. On failure the error is
+ * the one a serial scan would meet first; frames after it may have been delivered.
+ *
+ * # Safety
+ *
+ * As `codecprep_reader_scan`; in addition `callback` must be safe to call from several
+ * threads at once with this `user_data`.
+ */
+enum CodecPrepStatus codecprep_reader_scan_unordered(struct CodecPrepReader *reader,
+                                                     uint32_t segments,
+                                                     CodecPrepScanCallback callback,
+                                                     void *user_data);
+
+/**
  * A short, static, English description of `status` ("unknown status" for numbers this
  * version does not know). Never NULL; the string lives as long as the library is loaded.
  */

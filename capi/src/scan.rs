@@ -1,4 +1,5 @@
-//! `codecprep_reader_scan`: every frame's map, in display order, through a callback.
+//! `codecprep_reader_scan`: every frame's map, in display order, through a callback;
+//! `codecprep_reader_scan_unordered`: the same frames as the segment workers decode them.
 
 use std::ffi::{c_int, c_void};
 use std::ops::ControlFlow;
@@ -48,16 +49,7 @@ pub unsafe extern "C" fn codecprep_reader_scan(
                 "callback is NULL",
             ));
         };
-        let on_frame = |record: FrameRecord| -> Result<ControlFlow<()>, Failure> {
-            let view = CodecPrepMapView::of(&record, map_of(&record)?);
-            // SAFETY: the caller's callback, given a view that outlives the call.
-            let stop = unsafe { callback(&view, user_data) };
-            Ok(if stop == 0 {
-                ControlFlow::Continue(())
-            } else {
-                ControlFlow::Break(())
-            })
-        };
+        let on_frame = |record: FrameRecord| deliver(callback, user_data, &record);
         let reader = &mut handle.reader;
         if segments > 1 {
             scan_parallel(
@@ -71,4 +63,78 @@ pub unsafe extern "C" fn codecprep_reader_scan(
         }
         Ok(())
     })
+}
+
+/// Like `codecprep_reader_scan` with `segments` threads, but `callback` runs on those threads
+/// as soon as each frame is decoded, possibly on several at once: frames of one segment come
+/// in order, segments at the same time, each frame exactly once. Use `view->frame_index` to
+/// place the frame (for example in arrays sized from `codecprep_reader_info`'s
+/// `frame_count`); `user_data` is shared by all the calls, so the callback must synchronise
+/// what it shares. Nothing waits in memory for its turn, so this is faster and smaller than
+/// the ordered scan for callers that store frames by index.
+///
+/// A non-zero return stops the scan (`CODECPREP_STATUS_OK`), though frames already being
+/// decoded on other threads may still arrive until the call returns. On failure the error is
+/// the one a serial scan would meet first; frames after it may have been delivered.
+///
+/// # Safety
+///
+/// As `codecprep_reader_scan`; in addition `callback` must be safe to call from several
+/// threads at once with this `user_data`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn codecprep_reader_scan_unordered(
+    reader: *mut CodecPrepReader,
+    segments: u32,
+    callback: CodecPrepScanCallback,
+    user_data: *mut c_void,
+) -> CodecPrepStatus {
+    call("codecprep_reader_scan_unordered", || {
+        // SAFETY: the caller's contract.
+        let handle = unsafe { arg_mut(reader, "reader") }?;
+        let Some(callback) = callback else {
+            return Err(Failure::argument(
+                CodecPrepStatus::NullArgument,
+                "callback is NULL",
+            ));
+        };
+        let shared = SharedUserData(user_data);
+        let info = handle.probed()?.clone();
+        handle.reader.scan_segments_unordered(
+            Some(&info),
+            segments.max(1) as usize,
+            |record: FrameRecord| deliver(callback, shared.get(), &record),
+        )?;
+        Ok(())
+    })
+}
+
+/// Calls the C callback with a view of `record`'s map; a non-zero return stops the scan.
+fn deliver(
+    callback: unsafe extern "C" fn(*const CodecPrepMapView, *mut c_void) -> c_int,
+    user_data: *mut c_void,
+    record: &FrameRecord,
+) -> Result<ControlFlow<()>, Failure> {
+    let view = CodecPrepMapView::of(record, map_of(record)?);
+    // SAFETY: the caller's callback, given a view that outlives the call.
+    let stop = unsafe { callback(&view, user_data) };
+    Ok(if stop == 0 {
+        ControlFlow::Continue(())
+    } else {
+        ControlFlow::Break(())
+    })
+}
+
+/// The caller's `user_data`, handed to callbacks on the scan's worker threads: the caller
+/// promised (see `codecprep_reader_scan_unordered`) that its callback may use it from any
+/// thread.
+struct SharedUserData(*mut c_void);
+
+// SAFETY: the pointer is only passed back to the caller's callback, never dereferenced here;
+// the caller's contract covers calls from several threads.
+unsafe impl Sync for SharedUserData {}
+
+impl SharedUserData {
+    fn get(&self) -> *mut c_void {
+        self.0
+    }
 }

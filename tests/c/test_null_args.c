@@ -117,6 +117,11 @@ static void reader_arguments(const char *video)
     CHECK(frames == 0);
     CHECK_OK(codecprep_reader_scan(reader, 0, count_frames, &frames));
     CHECK(info != NULL && frames == info->frame_count);
+    CHECK_STATUS(codecprep_reader_scan_unordered(NULL, 2, count_frames, &frames),
+                 CODECPREP_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(codecprep_reader_scan_unordered(reader, 2, NULL, &frames),
+                 CODECPREP_STATUS_NULL_ARGUMENT);
+    check_names("codecprep_reader_scan_unordered");
 
     codecprep_reader_free(reader);
     codecprep_reader_free(NULL);

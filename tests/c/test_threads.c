@@ -2,7 +2,8 @@
  *
  * Handles from many threads at once: 8 threads each open their own reader on the same file,
  * scan it and read a few frames with pixels; every thread gets the results of a serial scan
- * on the main thread. Each thread's last error is its own.
+ * on the main thread. Each thread's last error is its own. An unordered scan, whose callback
+ * runs on the segment workers, gives every frame once with the serial scan's map.
  *
  *   test_threads VIDEO
  */
@@ -41,6 +42,65 @@ static int digest_frame(const CodecPrepMapView *view, void *user_data)
     for (uint32_t r = 0; r < view->sub_rows; r++)
         fnv(&d->hash, view->sub + r * view->sub_stride, view->sub_cols * sizeof(float));
     return 0;
+}
+
+/* Per-frame hashes of a scan, by frame index; `delivered` counts callback calls. */
+typedef struct {
+    pthread_mutex_t lock;
+    int64_t capacity;
+    int64_t delivered;
+    int64_t out_of_range;
+    uint64_t *hashes;
+} Slots;
+
+static uint64_t frame_hash(const CodecPrepMapView *view)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    fnv(&h, &view->pict_type, 1);
+    for (uint32_t r = 0; r < view->rows; r++)
+        fnv(&h, view->cells + r * view->cells_stride, view->cols * sizeof(int32_t));
+    for (uint32_t r = 0; r < view->sub_rows; r++)
+        fnv(&h, view->sub + r * view->sub_stride, view->sub_cols * sizeof(float));
+    return h;
+}
+
+/* Safe to call from several threads at once: each frame has its own slot, and the counters
+ * are behind the lock. */
+static int slot_frame(const CodecPrepMapView *view, void *user_data)
+{
+    Slots *slots = user_data;
+    uint64_t h = frame_hash(view);
+    pthread_mutex_lock(&slots->lock);
+    slots->delivered++;
+    if (view->frame_index < 0 || view->frame_index >= slots->capacity)
+        slots->out_of_range++;
+    else
+        slots->hashes[view->frame_index] = h;
+    pthread_mutex_unlock(&slots->lock);
+    return 0;
+}
+
+/* The serial scan's per-frame hashes against an unordered scan's with `segments` workers. */
+static void check_unordered_scan(const char *video, int segments)
+{
+    CodecPrepReader *reader = NULL;
+    CHECK_OK(codecprep_reader_open(video, NULL, &reader));
+    const CodecPrepVideoInfo *info = NULL;
+    CHECK_OK(codecprep_reader_info(reader, &info));
+    int64_t frames = info->frame_count;
+    CHECK(frames > 0);
+    Slots serial = {PTHREAD_MUTEX_INITIALIZER, frames, 0, 0, calloc(frames, sizeof(uint64_t))};
+    Slots unordered = {PTHREAD_MUTEX_INITIALIZER, frames, 0, 0, calloc(frames, sizeof(uint64_t))};
+    CHECK(serial.hashes != NULL && unordered.hashes != NULL);
+    CHECK_OK(codecprep_reader_scan(reader, 0, slot_frame, &serial));
+    CHECK_OK(codecprep_reader_scan_unordered(reader, segments, slot_frame, &unordered));
+    codecprep_reader_free(reader);
+    CHECK(serial.delivered == frames && serial.out_of_range == 0);
+    CHECK(unordered.delivered == frames && unordered.out_of_range == 0);
+    for (int64_t i = 0; i < frames; i++)
+        CHECK(unordered.hashes[i] == serial.hashes[i]);
+    free(serial.hashes);
+    free(unordered.hashes);
 }
 
 typedef struct {
@@ -123,6 +183,8 @@ int main(int argc, char **argv)
     codecprep_reader_free(reader);
     CHECK(serial.frames > 0);
     CHECK(segmented.frames == serial.frames && segmented.hash == serial.hash);
+    check_unordered_scan(video, 1);
+    check_unordered_scan(video, 3);
 
     Job jobs[THREADS];
     pthread_t threads[THREADS];
