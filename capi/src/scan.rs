@@ -42,13 +42,7 @@ pub unsafe extern "C" fn codecprep_reader_scan(
 ) -> CodecPrepStatus {
     call("codecprep_reader_scan", || {
         // SAFETY: the caller's contract.
-        let handle = unsafe { arg_mut(reader, "reader") }?;
-        let Some(callback) = callback else {
-            return Err(Failure::argument(
-                CodecPrepStatus::NullArgument,
-                "callback is NULL",
-            ));
-        };
+        let (handle, callback) = unsafe { scan_arguments(reader, callback) }?;
         let on_frame = |record: FrameRecord| deliver(callback, user_data, &record);
         let reader = &mut handle.reader;
         if segments > 1 {
@@ -90,13 +84,7 @@ pub unsafe extern "C" fn codecprep_reader_scan_unordered(
 ) -> CodecPrepStatus {
     call("codecprep_reader_scan_unordered", || {
         // SAFETY: the caller's contract.
-        let handle = unsafe { arg_mut(reader, "reader") }?;
-        let Some(callback) = callback else {
-            return Err(Failure::argument(
-                CodecPrepStatus::NullArgument,
-                "callback is NULL",
-            ));
-        };
+        let (handle, callback) = unsafe { scan_arguments(reader, callback) }?;
         let shared = SharedUserData(user_data);
         let info = handle.probed()?.clone();
         handle.reader.scan_segments_unordered(
@@ -108,9 +96,28 @@ pub unsafe extern "C" fn codecprep_reader_scan_unordered(
     })
 }
 
+/// The reader and the callback of a scan call, both required.
+///
+/// # Safety
+///
+/// `reader` is NULL or a live reader used by no other thread during the call.
+unsafe fn scan_arguments<'a>(
+    reader: *mut CodecPrepReader,
+    callback: CodecPrepScanCallback,
+) -> Result<(&'a mut CodecPrepReader, ScanFunction), Failure> {
+    // SAFETY: the caller's contract.
+    let handle = unsafe { arg_mut(reader, "reader") }?;
+    let callback = callback
+        .ok_or_else(|| Failure::argument(CodecPrepStatus::NullArgument, "callback is NULL"))?;
+    Ok((handle, callback))
+}
+
+/// The function a `CodecPrepScanCallback` holds.
+type ScanFunction = unsafe extern "C" fn(*const CodecPrepMapView, *mut c_void) -> c_int;
+
 /// Calls the C callback with a view of `record`'s map; a non-zero return stops the scan.
 fn deliver(
-    callback: unsafe extern "C" fn(*const CodecPrepMapView, *mut c_void) -> c_int,
+    callback: ScanFunction,
     user_data: *mut c_void,
     record: &FrameRecord,
 ) -> Result<ControlFlow<()>, Failure> {
