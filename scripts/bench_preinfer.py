@@ -70,7 +70,7 @@ def main():
             for run in range(runs):  # interleaved, so machine noise hits both commands
                 for key, cmd in commands.items():
                     out = Path(work) / f"{name}-{key}-{run}"
-                    wall, peak = bench_scan.timed(
+                    wall, peak, _ = bench_scan.timed(
                         [*cmd, "--video", str(video), "--out_dir", str(out), *extra])
                     walls[key].append(wall)
                     peaks[key].append(peak)

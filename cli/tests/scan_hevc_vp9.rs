@@ -464,6 +464,28 @@ fn parallel_reads_of_selected_frames_equal_serial_reads() {
 }
 
 #[test]
+fn a_worker_moving_on_from_a_skipped_picture_decodes_the_next_job_fully() {
+    // One worker runs the jobs one after another with one decoder. A job can end on an
+    // unwanted non-reference picture, sent with the decoder skipping; the next job, which
+    // may want the non-reference B-frame right after its keyframe, must not inherit that
+    // setting (it once did: the frame went missing and every such read fell back to the
+    // slow serial decode). Every spacing and phase of regular samples over 12-frame GOPs
+    // with B-pyramids crosses such a boundary somewhere.
+    let video = h264_short_gops();
+    let n = ffprobe_frame_count(&video);
+    for step in 2..=6 {
+        for phase in 0..step {
+            let ids: Vec<usize> = (phase..n).step_by(step).collect();
+            let label = format!("every {step} frames from {phase}");
+            let (serial, selected, stats) = serial_and_selected(&video, &ids, None, 1);
+            assert_eq!(stats.fallback, None, "{label}: fell back");
+            assert!(stats.frames_skipped > 0, "{label}: {stats:?}");
+            assert_same_records(&label, &serial, &selected);
+        }
+    }
+}
+
+#[test]
 fn damaged_files_are_read_as_the_serial_read_does() {
     // Reads that split the file or skip pictures check every frame (error concealment may draw
     // on pictures they did not decode), so a damaged file makes them redo the plain serial

@@ -128,6 +128,9 @@ impl Session {
         self.frame_warnings.clear();
         self.packets = packets;
         self.next_index = first_frame;
+        // The previous part may have ended on a skipped picture: the decoder must not go on
+        // skipping in this one, whose plan (if any) starts from decoding everything.
+        self.stop_skipping();
         self.skip = None;
         true
     }
