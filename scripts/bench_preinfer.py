@@ -8,11 +8,13 @@ the targets the project tracks are printed beside them:
   * 640x360 H.264, 300 frames, defaults:                 wall <= 0.5x the reference's
   * peak memory <= 0.5x the reference's on both
 The machine is shared: absolute numbers move with its load, the interleaved ratios less so.
+A run whose meta.json records a fallback to the serial decode is reported on stderr.
 Usage: bench_preinfer.py CODEC_VIDEO_PREP_BIN [--runs N]
        (env CODECPREP_REFERENCE_BIN: the reference venv's bin directory)
 """
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -45,6 +47,15 @@ CASES = [
 ]
 
 
+def warn_fallback(clip, out_dir):
+    """Says when codec-video-prep gave up its segment-parallel, skipping decode for the serial
+    one: the outputs are the same, only slower, so nothing else would show it."""
+    meta = json.loads((out_dir / "meta.json").read_text())
+    reason = meta.get("codecprep", {}).get("decode", {}).get("serial_fallback")
+    if reason:
+        print(f"{clip}: codec-video-prep fell back to a serial decode: {reason}", file=sys.stderr)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("codec_video_prep")
@@ -74,6 +85,8 @@ def main():
                         [*cmd, "--video", str(video), "--out_dir", str(out), *extra])
                     walls[key].append(wall)
                     peaks[key].append(peak)
+                    if key == "codec-video-prep":
+                        warn_fallback(name, out)
             med_wall = {k: statistics.median(v) for k, v in walls.items()}
             med_peak = {k: statistics.median(v) / 1024 for k, v in peaks.items()}
             for key in commands:
