@@ -11,46 +11,14 @@ use serde_json::Value;
 
 /// A small H.264 clip (B-frames) of `frames` frames, cached.
 fn clip(frames: u32) -> PathBuf {
-    let path = common::fixture_dir().join(format!("preinfer-cli-h264-{frames}-v1.mp4"));
-    if path.is_file() {
-        return path;
-    }
-    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = common::fixture_dir().join(format!(
-        ".tmp-preinfer-cli-{}-{n}-{frames}.mp4",
-        std::process::id()
-    ));
-    let out = common::ffmpeg([
-        "-v",
-        "error",
-        "-y",
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=320x240:rate=25",
-        "-f",
-        "lavfi",
-        "-i",
-        "mandelbrot=size=96x96:rate=25",
-        "-filter_complex",
-        "[0][1]overlay=x='mod(t*106,224)':y='48+36*sin(t*4)',format=yuv420p",
-        "-frames:v",
-        &frames.to_string(),
-        "-an",
-        "-c:v",
-        "libx264",
-        "-g",
-        "48",
-        "-crf",
-        "26",
-        "-bf",
-        "3",
-        tmp.to_str().unwrap(),
-    ]);
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
-    std::fs::rename(&tmp, &path).unwrap();
-    path
+    common::motion_clip(
+        &format!("preinfer_cli_h264_{frames}"),
+        320,
+        240,
+        frames,
+        "yuv420p",
+        &["-c:v", "libx264", "-g", "48", "-crf", "26", "-bf", "3"],
+    )
 }
 
 fn bin(name: &str) -> &'static str {
