@@ -152,33 +152,44 @@ impl CodecPrepReader {
         Ok(&self.probe_cache()?.info)
     }
 
-    fn probe_cache(&mut self) -> Result<&Probed, Failure> {
-        if self.probed.is_none() {
-            let info = probe(self.reader.path())?;
-            let codec_name = CString::new(info.codec.clone()).unwrap_or_default();
-            let keyframes: Vec<i64> = info.keyframes.iter().map(|&k| k as i64).collect();
-            let view = CodecPrepVideoInfo {
-                struct_size: size_of::<CodecPrepVideoInfo>(),
-                codec: CodecPrepCodec::from_name(&info.codec) as u32,
-                width: info.width,
-                height: info.height,
-                codec_name: codec_name.as_ptr(),
-                fps: info.fps,
-                duration: info.duration.unwrap_or(f64::NAN),
-                start_time: info.start_time.unwrap_or(f64::NAN),
-                bit_rate: info.bit_rate.unwrap_or(0),
-                frame_count: info.frame_count as i64,
-                keyframe_count: keyframes.len() as i64,
-            };
-            self.probed = Some(Probed {
-                info,
-                view,
-                _codec_name: codec_name,
-                keyframes,
-            });
-        }
-        Ok(self.probed.as_ref().expect("filled above"))
+    /// The reader, and the probe facts beside it (for calls that decode with the index).
+    pub(crate) fn reader_and_probe(&mut self) -> Result<(&mut Reader, &ProbeInfo), Failure> {
+        let info = &fill_probe(&mut self.probed, &self.reader)?.info;
+        Ok((&mut self.reader, info))
     }
+
+    fn probe_cache(&mut self) -> Result<&Probed, Failure> {
+        fill_probe(&mut self.probed, &self.reader)
+    }
+}
+
+/// `probed`, read from `reader`'s file when still empty.
+fn fill_probe<'a>(probed: &'a mut Option<Probed>, reader: &Reader) -> Result<&'a Probed, Failure> {
+    if probed.is_none() {
+        let info = probe(reader.path())?;
+        let codec_name = CString::new(info.codec.clone()).unwrap_or_default();
+        let keyframes: Vec<i64> = info.keyframes.iter().map(|&k| k as i64).collect();
+        let view = CodecPrepVideoInfo {
+            struct_size: size_of::<CodecPrepVideoInfo>(),
+            codec: CodecPrepCodec::from_name(&info.codec) as u32,
+            width: info.width,
+            height: info.height,
+            codec_name: codec_name.as_ptr(),
+            fps: info.fps,
+            duration: info.duration.unwrap_or(f64::NAN),
+            start_time: info.start_time.unwrap_or(f64::NAN),
+            bit_rate: info.bit_rate.unwrap_or(0),
+            frame_count: info.frame_count as i64,
+            keyframe_count: keyframes.len() as i64,
+        };
+        *probed = Some(Probed {
+            info,
+            view,
+            _codec_name: codec_name,
+            keyframes,
+        });
+    }
+    Ok(probed.as_ref().expect("filled above"))
 }
 
 /// Opens the video at `path` (a NUL-terminated file name, any bytes but NUL) for reading maps

@@ -86,9 +86,9 @@ pub unsafe extern "C" fn codecprep_reader_scan_unordered(
         // SAFETY: the caller's contract.
         let (handle, callback) = unsafe { scan_arguments(reader, callback) }?;
         let shared = SharedUserData(user_data);
-        let info = handle.probed()?.clone();
-        handle.reader.scan_segments_unordered(
-            Some(&info),
+        let (reader, info) = handle.reader_and_probe()?;
+        reader.scan_segments_unordered(
+            Some(info),
             segments.max(1) as usize,
             |record: FrameRecord| deliver(callback, shared.get(), &record),
         )?;
