@@ -8,10 +8,11 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, SyncSender};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::thread::JoinHandle;
 
 use codecprep_core::output::{NpyElement, NpyWriter, StagingDir};
+use codecprep_core::sync::{into_inner, lock};
 use codecprep_core::{BitcostMap, FrameRecord, Measure, PixelFormat, PixelRequest, Reader};
 use serde::Serialize;
 
@@ -307,7 +308,7 @@ impl<'a> ScanWriter<'a> {
         // A background flush under way overlaps with the final syncs; it is waited for when
         // `self.sync` is dropped, after them.
         self.sync.close();
-        let listing = self.listing.into_inner().unwrap_or_else(|e| e.into_inner());
+        let listing = into_inner(self.listing);
         if listing.written != frames || !listing.waiting.is_empty() {
             return Err(CliError::video(
                 self.video,
@@ -389,10 +390,6 @@ impl FrameListing {
         self.written += 1;
         Ok(())
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Flushes what was written to the output files to disk on a separate thread while the scan

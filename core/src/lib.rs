@@ -15,6 +15,7 @@ pub mod map;
 pub mod output;
 pub mod preinfer;
 pub mod reader;
+pub mod sync;
 
 pub use ffmpeg::{FfmpegError, PixelFormat, ThreadType};
 pub use map::{BitcostMap, Codec, MapError, Measure};

@@ -27,6 +27,7 @@ use crate::ffmpeg::PixelFormat;
 use crate::reader::{
     Error, PixelRequest, ProbeInfo, Reader, ReaderOptions, SelectOptions, probe, read_selected,
 };
+use crate::sync::{into_inner, lock};
 
 /// Fraction of a GOP that may be decoded with pixels to reach a sample (its first frames).
 const SAMPLE_BUDGET: f64 = 0.15;
@@ -102,16 +103,12 @@ pub fn extract_video_signals(
                 workers,
                 |record| {
                     let cost = FrameCost::from_record(&record);
-                    costs
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(record.index, cost);
+                    lock(&costs).insert(record.index, cost);
                     Ok::<_, Error>(ControlFlow::Continue(()))
                 },
             )?;
-            let costs = costs.into_inner().unwrap_or_else(|e| e.into_inner());
             // The scan delivers frames 0..n, each once, so the map holds them in order.
-            costs.into_values().collect()
+            into_inner(costs).into_values().collect()
         }
         ActivitySource::PacketSize => packet_costs(&info),
     };

@@ -26,6 +26,7 @@ use super::segments::plan_segments;
 use super::segments::{Segment, plan_tapered_segments};
 use super::session::Session;
 use super::{ProbeInfo, Reader, ReaderOptions, ScanSummary, probe};
+use crate::sync::{into_inner, lock};
 
 /// Upper bounds on a planned segment: frames, and bytes of maps (about a quarter of a byte
 /// per pixel, mostly the float sub-grid), so that the segments in flight stay small.
@@ -294,7 +295,7 @@ where
                     Report::End(Ok(warnings)) => {
                         trailing_warnings = warnings;
                         current += 1;
-                        *delivered.0.lock().unwrap_or_else(|e| e.into_inner()) = current;
+                        *lock(&delivered.0) = current;
                         delivered.1.notify_all();
                         ready.extend(later.remove(&current).into_iter().flatten());
                     }
@@ -316,7 +317,7 @@ fn wait_for_room(
     window: usize,
 ) -> bool {
     let (count, changed) = delivered;
-    let mut count = count.lock().unwrap_or_else(|e| e.into_inner());
+    let mut count = lock(count);
     while index >= *count + window && !stop.load(Ordering::Relaxed) {
         count = changed.wait(count).unwrap_or_else(|e| e.into_inner());
     }
@@ -396,26 +397,14 @@ where
             });
         }
     });
-    let earliest = failures
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
+    let earliest = into_inner(failures)
         .into_iter()
         .min_by_key(|(index, _)| *index);
     match earliest {
         Some((_, error)) => Err(error),
         None if stop.into_inner() => Ok(None),
-        None => Ok(Some(
-            last_warnings
-                .into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .unwrap_or_default(),
-        )),
+        None => Ok(Some(into_inner(last_warnings).unwrap_or_default())),
     }
-}
-
-/// Locks a mutex whose data stays valid even if a holder panicked.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Hands the segment's frames to `emit` in order (false from it stops the scan): decoded on

@@ -29,7 +29,7 @@
 use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use super::ReaderOptions;
 use super::error::{Error, ErrorKind, Result};
@@ -37,6 +37,7 @@ use super::probe::ProbeInfo;
 use super::record::{FrameRecord, PixelRequest};
 use super::segments::plan_segments;
 use super::session::Session;
+use crate::sync::{into_inner, lock};
 
 /// Jobs per worker a run of wanted frames is cut into, so that uneven jobs still keep every
 /// worker busy.
@@ -315,16 +316,13 @@ impl<T: Send, E: From<Error> + Send> JobContext<'_, T, E> {
                         if !matches!(outcome, Ok(Ok(_))) {
                             give_up.store(true, Ordering::Relaxed);
                         }
-                        *slots[i].lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome);
+                        *lock(&slots[i]) = Some(outcome);
                     }
                 });
             }
         });
         // Jobs never started (after a failure) come last and are not needed.
-        slots
-            .into_iter()
-            .map_while(|slot| slot.into_inner().unwrap_or_else(PoisonError::into_inner))
-            .collect()
+        slots.into_iter().map_while(into_inner).collect()
     }
 
     /// The plain serial read, from the start of the file, without skipping.
