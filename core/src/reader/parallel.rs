@@ -70,7 +70,6 @@ where
         frames += 1;
         Ok(on_frame(record)?.is_continue())
     };
-    let workers = plan.workers;
     let (job, sessions) = plan.parts(reader);
     let outcome = decode_in_order(&job, workers, sessions, &mut deliver)?;
     plan_summary(reader, frames, outcome)
@@ -94,7 +93,6 @@ where
         frames.fetch_add(1, Ordering::Relaxed);
         Ok(on_frame(record)?.is_continue())
     };
-    let workers = plan.workers;
     let (job, sessions) = plan.parts(reader);
     let outcome = decode_as_ready(&job, workers, sessions, &deliver)?;
     plan_summary(reader, frames.into_inner(), outcome)
@@ -117,10 +115,9 @@ fn plan_summary<E: From<Error>>(
     })
 }
 
-/// A file cut into segments for `workers` threads, with the demuxers and decoders already
-/// open for the first workers.
+/// A file cut into segments for more than one worker, with the demuxers and decoders
+/// already open for the first workers.
 struct Plan {
-    workers: usize,
     segments: Vec<Segment>,
     /// Display index -> timestamp of the packet shown there, which the frame decoded at that
     /// index must carry.
@@ -129,14 +126,14 @@ struct Plan {
 }
 
 impl Plan {
-    /// `None` when the scan is better done serially: one worker, or no place to cut.
+    /// `None` when the scan is better done serially: fewer than two workers, or no place to
+    /// cut.
     fn make(
         reader: &mut Reader,
         workers: usize,
         known: Option<&ProbeInfo>,
     ) -> Result<Option<Self>> {
-        let workers = workers.max(1);
-        if workers == 1 {
+        if workers < 2 {
             return Ok(None);
         }
         let (path, options) = (reader.path.clone(), reader.options);
@@ -165,7 +162,6 @@ impl Plan {
         // The reader's own session serves the first worker.
         let first = reader.session.take().filter(Session::parse_only);
         Ok(Some(Self {
-            workers,
             segments,
             expected_pts: info.packets.iter().map(|p| p.pts_time).collect(),
             sessions: first.into_iter().chain(second).collect(),
