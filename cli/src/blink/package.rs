@@ -174,34 +174,22 @@ pub fn stitch_plan(
         .iter()
         .filter_map(|i| i.media.as_ref()?.video.as_ref())
         .max_by_key(|v| u64::from(v.width) * u64::from(v.height))?;
-    let video_tracks: Vec<Track> = tracks
+    // A clip without video (or audio) competes only for the other kind of track.
+    let (video_tracks, audio_tracks): (Vec<Track>, Vec<Track>) = tracks
         .iter()
         .zip(&infos)
         .map(|(t, i)| {
-            if i.has_video() {
-                *t
-            } else {
-                Track {
-                    activity: None,
-                    ..*t
-                }
-            }
+            let video = Track {
+                activity: t.activity.filter(|_| i.has_video()),
+                ..*t
+            };
+            let audio = Track {
+                loudness: t.loudness.filter(|_| i.has_audio()),
+                ..*t
+            };
+            (video, audio)
         })
-        .collect();
-    let audio_tracks: Vec<Track> = tracks
-        .iter()
-        .zip(&infos)
-        .map(|(t, i)| {
-            if i.has_audio() {
-                *t
-            } else {
-                Track {
-                    loudness: None,
-                    ..*t
-                }
-            }
-        })
-        .collect();
+        .unzip();
     let video_choice = best_video_per_second(event.start, event.end, &video_tracks);
     let audio_choice = best_audio_per_second(event.start, event.end, &audio_tracks);
     let has = |i: usize, video: bool| {
